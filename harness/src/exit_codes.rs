@@ -1,0 +1,10 @@
+//! Process exit codes of `harness`. Stable: CI scripts depend on them.
+
+/// Everything passed (`run`), or every input is valid (`check`).
+pub const OK: i32 = 0;
+/// A test failed: an assertion did not hold on some device.
+pub const TEST_FAILED: i32 = 1;
+/// Invalid input: a flow, profile or command-line argument is wrong. Nothing ran.
+pub const INVALID_INPUT: i32 = 2;
+/// Infrastructure error: a device or server was unreachable, or a session was lost.
+pub const INFRASTRUCTURE: i32 = 3;

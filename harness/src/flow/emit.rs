@@ -1,0 +1,537 @@
+//! [`Flow`] model → YAML text, in the same dialect `flow::parse` reads.
+//!
+//! Used by tests to prove every command round-trips (parse → emit → parse gives the same
+//! model), and by tools that generate flows. Strings are always double-quoted, so nothing is
+//! re-typed on the way back (`"true"`, `"1.10"` stay strings).
+
+use std::fmt::Write as _;
+
+use crate::flow::model::*;
+use crate::lower::format_duration;
+
+/// A YAML value to print.
+#[derive(Clone, Debug)]
+enum Y {
+    S(String),
+    B(bool),
+    I(i64),
+    F(f64),
+    Seq(Vec<Y>),
+    Map(Vec<(String, Y)>),
+}
+
+fn s(v: impl Into<String>) -> Y {
+    Y::S(v.into())
+}
+
+/// Writes a flow file: header, `---`, commands.
+pub fn emit_flow(flow: &Flow) -> String {
+    let mut out = String::new();
+    let h = header(&flow.header);
+    render_map_body(&mut out, &h, 0);
+    out.push_str("---\n");
+    if flow.steps.is_empty() {
+        out.push_str("[]\n");
+    } else {
+        render_seq_body(&mut out, &steps(&flow.steps), 0);
+    }
+    out
+}
+
+fn header(h: &Header) -> Vec<(String, Y)> {
+    let mut m = Vec::new();
+    if let Some(a) = &h.app_id {
+        m.push(("appId".into(), s(a.to_string())));
+    }
+    if let Some(a) = &h.app {
+        m.push(("app".into(), s(a)));
+    }
+    if let Some(n) = &h.name {
+        m.push(("name".into(), s(n)));
+    }
+    if !h.tags.is_empty() {
+        m.push(("tags".into(), Y::Seq(h.tags.iter().map(s).collect())));
+    }
+    if !h.env.is_empty() {
+        m.push(("env".into(), env(&h.env)));
+    }
+    if !h.on_flow_start.is_empty() {
+        m.push(("onFlowStart".into(), steps(&h.on_flow_start)));
+    }
+    if !h.on_flow_complete.is_empty() {
+        m.push(("onFlowComplete".into(), steps(&h.on_flow_complete)));
+    }
+    if !h.properties.is_empty() {
+        m.push((
+            "properties".into(),
+            Y::Map(h.properties.iter().map(|(k, v)| (k.clone(), s(v))).collect()),
+        ));
+    }
+    m
+}
+
+fn env(e: &[(String, Template)]) -> Y {
+    Y::Map(e.iter().map(|(k, v)| (k.clone(), s(v.to_string()))).collect())
+}
+
+fn steps(steps: &[Step]) -> Y {
+    Y::Seq(steps.iter().map(step).collect())
+}
+
+fn step(st: &Step) -> Y {
+    let (name, body) = command(&st.command);
+    let extra = st.label.is_some() || st.optional;
+    let body = match body {
+        None if !extra => return s(name),
+        None => Vec::new(),
+        Some(Y::Map(m)) => m,
+        Some(v) if !extra => return Y::Map(vec![(name.into(), v)]),
+        Some(v) => {
+            // A scalar form cannot carry label/optional: use the object key for the value.
+            vec![(scalar_key(name).into(), v)]
+        }
+    };
+    let mut body = body;
+    if let Some(l) = &st.label {
+        body.push(("label".into(), s(l)));
+    }
+    if st.optional {
+        body.push(("optional".into(), Y::B(true)));
+    }
+    Y::Map(vec![(name.into(), Y::Map(body))])
+}
+
+/// The object key that holds what the string form gives.
+fn scalar_key(name: &str) -> &'static str {
+    match name {
+        "launchApp" | "stopApp" | "killApp" | "clearState" => "appId",
+        "openLink" => "link",
+        "inputText" | "setClipboard" => "text",
+        "pressKey" => "key",
+        "setOrientation" => "orientation",
+        "setAirplaneMode" | "setDarkMode" => "value",
+        "addMedia" => "files",
+        "takeScreenshot" | "startRecording" | "assertScreenshot" => "path",
+        "runFlow" | "runScript" => "file",
+        "evalScript" => "script",
+        "assertTrue" => "condition",
+        "assertWithAI" => "assertion",
+        "extractTextWithAI" => "query",
+        "eraseText" => "charactersToErase",
+        "snapshot" => "name",
+        "assertSession" => "state",
+        "assertConvex" => "authenticated",
+        "background" => "for",
+        "setNetwork" => "state",
+        _ => "text",
+    }
+}
+
+fn opt<T>(m: &mut Vec<(String, Y)>, key: &str, v: &Option<T>, f: impl Fn(&T) -> Y) {
+    if let Some(v) = v {
+        m.push((key.into(), f(v)));
+    }
+}
+
+fn u(v: &u32) -> Y {
+    Y::I(*v as i64)
+}
+
+fn b(v: &bool) -> Y {
+    Y::B(*v)
+}
+
+fn ms(d: &std::time::Duration) -> Y {
+    Y::I(d.as_millis() as i64)
+}
+
+fn dur(d: &std::time::Duration) -> Y {
+    s(format_duration(*d))
+}
+
+fn app_id(a: &Option<Template>) -> Option<Y> {
+    a.as_ref().map(|t| s(t.to_string()))
+}
+
+/// (name, value): `None` for the bare form.
+fn command(c: &Command) -> (&'static str, Option<Y>) {
+    use Command as C;
+    match c {
+        C::LaunchApp(l) => {
+            let mut m = Vec::new();
+            opt(&mut m, "appId", &l.app_id, |t| s(t.to_string()));
+            opt(&mut m, "clearState", &l.clear_state, b);
+            opt(&mut m, "clearKeychain", &l.clear_keychain, b);
+            opt(&mut m, "stopApp", &l.stop_app, b);
+            if !l.permissions.is_empty() {
+                m.push(("permissions".into(), perms(&l.permissions)));
+            }
+            if !l.arguments.is_empty() {
+                m.push((
+                    "arguments".into(),
+                    Y::Map(l.arguments.iter().map(|(k, v)| (k.clone(), s(v))).collect()),
+                ));
+            }
+            ("launchApp", (!m.is_empty()).then_some(Y::Map(m)))
+        }
+        C::StopApp { app_id: a } => ("stopApp", app_id(a)),
+        C::KillApp { app_id: a } => ("killApp", app_id(a)),
+        C::ClearState { app_id: a } => ("clearState", app_id(a)),
+        C::ClearKeychain => ("clearKeychain", None),
+        C::SetPermissions { app_id: a, permissions } => {
+            let mut m = Vec::new();
+            opt(&mut m, "appId", a, |t| s(t.to_string()));
+            m.push(("permissions".into(), perms(permissions)));
+            ("setPermissions", Some(Y::Map(m)))
+        }
+        C::OpenLink {
+            link,
+            browser,
+            auto_verify,
+        } => {
+            let mut m = vec![("link".into(), s(link.to_string()))];
+            opt(&mut m, "browser", browser, b);
+            opt(&mut m, "autoVerify", auto_verify, b);
+            ("openLink", Some(Y::Map(m)))
+        }
+        C::TapOn(t) => ("tapOn", Some(tap(t))),
+        C::DoubleTapOn(t) => ("doubleTapOn", Some(tap(t))),
+        C::LongPressOn(t) => ("longPressOn", Some(tap(t))),
+        C::AssertVisible(sel) => ("assertVisible", Some(selector(sel))),
+        C::AssertNotVisible(sel) => ("assertNotVisible", Some(selector(sel))),
+        C::CopyTextFrom(sel) => ("copyTextFrom", Some(selector(sel))),
+        C::ExtendedWaitUntil {
+            visible,
+            not_visible,
+            timeout,
+        } => {
+            let mut m = Vec::new();
+            opt(&mut m, "visible", visible, selector);
+            opt(&mut m, "notVisible", not_visible, selector);
+            opt(&mut m, "timeout", timeout, ms);
+            ("extendedWaitUntil", Some(Y::Map(m)))
+        }
+        C::AssertScreenshot {
+            path,
+            threshold_percentage,
+            crop_on,
+        } => {
+            let mut m = vec![("path".into(), s(path))];
+            opt(&mut m, "thresholdPercentage", threshold_percentage, |f| Y::F(*f));
+            opt(&mut m, "cropOn", crop_on, selector);
+            ("assertScreenshot", Some(Y::Map(m)))
+        }
+        C::ScrollUntilVisible {
+            element,
+            direction,
+            timeout,
+            speed,
+            visibility_percentage,
+            center_element,
+            wait_to_settle_timeout_ms,
+        } => {
+            let mut m = vec![("element".into(), selector(element))];
+            opt(&mut m, "direction", direction, |d| s(d.name()));
+            opt(&mut m, "timeout", timeout, ms);
+            opt(&mut m, "speed", speed, u);
+            opt(&mut m, "visibilityPercentage", visibility_percentage, u);
+            opt(&mut m, "centerElement", center_element, b);
+            opt(&mut m, "waitToSettleTimeoutMs", wait_to_settle_timeout_ms, u);
+            ("scrollUntilVisible", Some(Y::Map(m)))
+        }
+        C::Swipe(sw) => {
+            let mut m = Vec::new();
+            match &sw.kind {
+                SwipeKind::Direction(d) => m.push(("direction".into(), s(d.name()))),
+                SwipeKind::Points { start, end } => {
+                    m.push(("start".into(), s(start.to_string())));
+                    m.push(("end".into(), s(end.to_string())));
+                }
+                SwipeKind::FromElement { from, direction } => {
+                    m.push(("from".into(), selector(from)));
+                    m.push(("direction".into(), s(direction.name())));
+                }
+            }
+            opt(&mut m, "duration", &sw.duration_ms, u);
+            opt(&mut m, "waitToSettleTimeoutMs", &sw.wait_to_settle_timeout_ms, u);
+            ("swipe", Some(Y::Map(m)))
+        }
+        C::Scroll => ("scroll", None),
+        C::InputText(t) => ("inputText", Some(s(t.to_string()))),
+        C::InputRandom { kind, length } => {
+            let name = match kind {
+                RandomInput::Text => "inputRandomText",
+                RandomInput::Number => "inputRandomNumber",
+                RandomInput::Email => "inputRandomEmail",
+                RandomInput::PersonName => "inputRandomPersonName",
+                RandomInput::CityName => "inputRandomCityName",
+                RandomInput::CountryName => "inputRandomCountryName",
+                RandomInput::ColorName => "inputRandomColorName",
+            };
+            (name, length.map(|l| Y::Map(vec![("length".into(), Y::I(l as i64))])))
+        }
+        C::EraseText { characters } => ("eraseText", characters.map(|c| Y::I(c as i64))),
+        C::PasteText => ("pasteText", None),
+        C::SetClipboard(t) => ("setClipboard", Some(s(t.to_string()))),
+        C::PressKey(k) => ("pressKey", Some(s(k))),
+        C::Back => ("back", None),
+        C::HideKeyboard => ("hideKeyboard", None),
+        C::SetLocation { latitude, longitude } => (
+            "setLocation",
+            Some(Y::Map(vec![
+                ("latitude".into(), Y::F(*latitude)),
+                ("longitude".into(), Y::F(*longitude)),
+            ])),
+        ),
+        C::Travel { points, speed } => {
+            let mut m = vec![(
+                "points".into(),
+                Y::Seq(points.iter().map(|(a, b)| s(format!("{a},{b}"))).collect()),
+            )];
+            opt(&mut m, "speed", speed, |f| Y::F(*f));
+            ("travel", Some(Y::Map(m)))
+        }
+        C::SetOrientation(o) => ("setOrientation", Some(s(o.name()))),
+        C::SetAirplaneMode(on) => ("setAirplaneMode", Some(s(if *on { "enabled" } else { "disabled" }))),
+        C::ToggleAirplaneMode => ("toggleAirplaneMode", None),
+        C::SetDarkMode(on) => ("setDarkMode", Some(s(if *on { "enabled" } else { "disabled" }))),
+        C::ToggleDarkMode => ("toggleDarkMode", None),
+        C::AssertDarkMode => ("assertDarkMode", None),
+        C::AssertLightMode => ("assertLightMode", None),
+        C::AddMedia(files) => ("addMedia", Some(Y::Seq(files.iter().map(s).collect()))),
+        C::TakeScreenshot { path, crop_on } => {
+            let mut m = vec![("path".into(), s(path))];
+            opt(&mut m, "cropOn", crop_on, selector);
+            ("takeScreenshot", Some(Y::Map(m)))
+        }
+        C::StartRecording { path } => ("startRecording", Some(s(path))),
+        C::StopRecording => ("stopRecording", None),
+        C::WaitForAnimationToEnd { timeout } => (
+            "waitForAnimationToEnd",
+            timeout.as_ref().map(|t| Y::Map(vec![("timeout".into(), ms(t))])),
+        ),
+        C::RunFlow {
+            source: src,
+            when,
+            env: e,
+        } => {
+            let mut m = source(src);
+            opt(&mut m, "when", when, condition);
+            if !e.is_empty() {
+                m.push(("env".into(), env(e)));
+            }
+            ("runFlow", Some(Y::Map(m)))
+        }
+        C::Repeat {
+            times,
+            while_,
+            commands,
+        } => {
+            let mut m = Vec::new();
+            opt(&mut m, "times", times, u);
+            opt(&mut m, "while", while_, condition);
+            m.push(("commands".into(), steps(commands)));
+            ("repeat", Some(Y::Map(m)))
+        }
+        C::Retry {
+            max_retries,
+            source: src,
+            env: e,
+        } => {
+            let mut m = Vec::new();
+            opt(&mut m, "maxRetries", max_retries, u);
+            m.extend(source(src));
+            if !e.is_empty() {
+                m.push(("env".into(), env(e)));
+            }
+            ("retry", Some(Y::Map(m)))
+        }
+        C::RunScript { file, env: e, when } => {
+            let mut m = vec![("file".into(), s(file))];
+            if !e.is_empty() {
+                m.push(("env".into(), env(e)));
+            }
+            opt(&mut m, "when", when, condition);
+            ("runScript", Some(Y::Map(m)))
+        }
+        C::EvalScript(x) => ("evalScript", Some(s(x))),
+        C::AssertTrue(x) => ("assertTrue", Some(s(x))),
+        C::AssertWithAi { assertion } => ("assertWithAI", Some(s(assertion))),
+        C::AssertNoDefectsWithAi => ("assertNoDefectsWithAI", None),
+        C::ExtractTextWithAi { query, output_variable } => {
+            let mut m = vec![("query".into(), s(query))];
+            opt(&mut m, "outputVariable", output_variable, |v| s(v));
+            ("extractTextWithAI", Some(Y::Map(m)))
+        }
+        C::Snapshot(n) => ("snapshot", Some(s(n))),
+        C::AssertSession { state, within } => {
+            let mut m = vec![("state".into(), s(state.name()))];
+            opt(&mut m, "within", within, dur);
+            ("assertSession", Some(Y::Map(m)))
+        }
+        C::AssertConvex { authenticated, within } => {
+            let mut m = vec![("authenticated".into(), Y::B(*authenticated))];
+            opt(&mut m, "within", within, dur);
+            ("assertConvex", Some(Y::Map(m)))
+        }
+        C::AssertKeychain(KeychainCheck::Presence { key, present }) => (
+            "assertKeychain",
+            Some(Y::Map(vec![("key".into(), s(key)), ("present".into(), Y::B(*present))])),
+        ),
+        C::AssertKeychain(KeychainCheck::Unchanged { keys, since }) => (
+            "assertKeychain",
+            Some(Y::Map(vec![
+                ("unchanged".into(), Y::Seq(keys.iter().map(s).collect())),
+                ("since".into(), s(since)),
+            ])),
+        ),
+        C::Background { duration } => ("background", Some(Y::Map(vec![("for".into(), dur(duration))]))),
+        C::SetNetwork(n) => ("setNetwork", Some(s(n.name()))),
+    }
+}
+
+fn perms(p: &[(String, Permission)]) -> Y {
+    Y::Map(p.iter().map(|(k, v)| (k.clone(), s(v.name()))).collect())
+}
+
+fn source(src: &FlowSource) -> Vec<(String, Y)> {
+    match src {
+        FlowSource::File(f) => vec![("file".into(), s(f))],
+        FlowSource::Inline(st) => vec![("commands".into(), steps(st))],
+    }
+}
+
+fn tap(t: &Tap) -> Y {
+    let mut m = match &t.target {
+        TapTarget::Element(sel) => selector_map(sel),
+        TapTarget::Point(p) => vec![("point".into(), s(p.to_string()))],
+        TapTarget::ElementPoint(sel, p) => {
+            let mut m = selector_map(sel);
+            m.push(("point".into(), s(p.to_string())));
+            m
+        }
+    };
+    opt(&mut m, "retryTapIfNoChange", &t.retry_tap_if_no_change, b);
+    opt(&mut m, "waitUntilVisible", &t.wait_until_visible, b);
+    opt(&mut m, "repeat", &t.repeat, u);
+    opt(&mut m, "delay", &t.delay_ms, u);
+    opt(&mut m, "waitToSettleTimeoutMs", &t.wait_to_settle_timeout_ms, u);
+    Y::Map(m)
+}
+
+fn selector(sel: &Selector) -> Y {
+    if sel.is_text_only() {
+        return s(sel.text.as_ref().map(|t| t.to_string()).unwrap_or_default());
+    }
+    Y::Map(selector_map(sel))
+}
+
+fn selector_map(sel: &Selector) -> Vec<(String, Y)> {
+    let mut m = Vec::new();
+    opt(&mut m, "text", &sel.text, |t| s(t.to_string()));
+    opt(&mut m, "id", &sel.id, |t| s(t.to_string()));
+    opt(&mut m, "index", &sel.index, u);
+    opt(&mut m, "width", &sel.width, u);
+    opt(&mut m, "height", &sel.height, u);
+    opt(&mut m, "tolerance", &sel.tolerance, u);
+    opt(&mut m, "below", &sel.below, |x| selector(x));
+    opt(&mut m, "above", &sel.above, |x| selector(x));
+    opt(&mut m, "leftOf", &sel.left_of, |x| selector(x));
+    opt(&mut m, "rightOf", &sel.right_of, |x| selector(x));
+    opt(&mut m, "childOf", &sel.child_of, |x| selector(x));
+    opt(&mut m, "containsChild", &sel.contains_child, |x| selector(x));
+    if !sel.contains_descendants.is_empty() {
+        m.push((
+            "containsDescendants".into(),
+            Y::Seq(sel.contains_descendants.iter().map(selector).collect()),
+        ));
+    }
+    if !sel.traits.is_empty() {
+        m.push((
+            "traits".into(),
+            s(sel.traits.iter().map(|t| t.name()).collect::<Vec<_>>().join(" ")),
+        ));
+    }
+    opt(&mut m, "enabled", &sel.enabled, b);
+    opt(&mut m, "selected", &sel.selected, b);
+    opt(&mut m, "checked", &sel.checked, b);
+    opt(&mut m, "focused", &sel.focused, b);
+    opt(&mut m, "css", &sel.css, |c| s(c));
+    m
+}
+
+fn condition(c: &Condition) -> Y {
+    let mut m = Vec::new();
+    opt(&mut m, "platform", &c.platform, |p| s(p.name()));
+    opt(&mut m, "visible", &c.visible, selector);
+    opt(&mut m, "notVisible", &c.not_visible, selector);
+    opt(&mut m, "true", &c.script, |x| s(x));
+    opt(&mut m, "label", &c.label, |x| s(x));
+    Y::Map(m)
+}
+
+fn scalar(y: &Y) -> Option<String> {
+    Some(match y {
+        Y::S(v) => serde_json::to_string(v).unwrap_or_else(|_| "\"\"".into()),
+        Y::B(v) => v.to_string(),
+        Y::I(v) => v.to_string(),
+        Y::F(v) => {
+            let t = v.to_string();
+            if t.contains('.') || t.contains('e') || !v.is_finite() {
+                t
+            } else {
+                format!("{t}.0")
+            }
+        }
+        Y::Seq(v) if v.is_empty() => "[]".into(),
+        Y::Map(v) if v.is_empty() => "{}".into(),
+        _ => return None,
+    })
+}
+
+fn key(k: &str) -> String {
+    serde_json::to_string(k).unwrap_or_else(|_| "\"\"".into())
+}
+
+fn render_map_body(out: &mut String, m: &[(String, Y)], indent: usize) {
+    let pad = " ".repeat(indent);
+    for (k, v) in m {
+        match scalar(v) {
+            Some(sc) => {
+                let _ = writeln!(out, "{pad}{}: {sc}", key(k));
+            }
+            None => {
+                let _ = writeln!(out, "{pad}{}:", key(k));
+                render_block(out, v, indent + 2);
+            }
+        }
+    }
+}
+
+fn render_seq_body(out: &mut String, y: &Y, indent: usize) {
+    let Y::Seq(items) = y else { return };
+    let pad = " ".repeat(indent);
+    for item in items {
+        match scalar(item) {
+            Some(sc) => {
+                let _ = writeln!(out, "{pad}- {sc}");
+            }
+            None => {
+                let _ = writeln!(out, "{pad}-");
+                render_block(out, item, indent + 2);
+            }
+        }
+    }
+}
+
+fn render_block(out: &mut String, y: &Y, indent: usize) {
+    match y {
+        Y::Map(m) => render_map_body(out, m, indent),
+        Y::Seq(_) => render_seq_body(out, y, indent),
+        other => {
+            if let Some(sc) = scalar(other) {
+                let _ = writeln!(out, "{}{sc}", " ".repeat(indent));
+            }
+        }
+    }
+}

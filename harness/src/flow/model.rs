@@ -1,0 +1,697 @@
+//! The validated flow model: what a flow means, independent of how it was written.
+//!
+//! Nothing here reads files or knows YAML. `flow::parse` builds these values from YAML and
+//! `flow::emit` writes them back; the executor (a later module) runs them. Every command is
+//! one variant of [`Command`], so a `match` over it cannot silently skip a command.
+
+use std::fmt;
+use std::time::Duration;
+
+use crate::yaml::Pos;
+
+/// One flow file: header (config) and commands.
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct Flow {
+    pub header: Header,
+    pub steps: Vec<Step>,
+}
+
+/// The first YAML document of a flow.
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct Header {
+    /// `appId` (Maestro): one id for every platform. Optional when `app` names a profile.
+    pub app_id: Option<Template>,
+    /// `app`: path of an app profile, relative to the flow file (harness extension).
+    pub app: Option<String>,
+    /// Where `app` was written, for errors about the profile file.
+    pub app_loc: Loc,
+    pub name: Option<String>,
+    pub tags: Vec<String>,
+    /// `env`: flow variables, in file order. Values may reference other variables.
+    pub env: Vec<(String, Template)>,
+    pub on_flow_start: Vec<Step>,
+    pub on_flow_complete: Vec<Step>,
+    /// `properties`: free key/values, written to JUnit as `<property>`.
+    pub properties: Vec<(String, String)>,
+}
+
+/// Where a step was written. Two steps are equal when they mean the same thing, wherever they
+/// were written, so `Loc` compares equal to every other `Loc`.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Loc(pub Pos);
+
+impl PartialEq for Loc {
+    fn eq(&self, _: &Loc) -> bool {
+        true
+    }
+}
+
+/// A command with the options every command accepts.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Step {
+    pub command: Command,
+    /// `label`: shown in reports instead of the generated description.
+    pub label: Option<String>,
+    /// `optional: true`: a failure becomes a warning and the flow goes on.
+    pub optional: bool,
+    pub loc: Loc,
+}
+
+impl Step {
+    pub fn new(command: Command) -> Self {
+        Step {
+            command,
+            label: None,
+            optional: false,
+            loc: Loc::default(),
+        }
+    }
+}
+
+/// Text with `${NAME}` references, resolved when the step runs.
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct Template {
+    pub parts: Vec<Part>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Part {
+    Text(String),
+    /// `${NAME}`: a variable.
+    Var(String),
+    /// `${...}` that is not a plain variable name: a JavaScript expression (not supported).
+    Script(String),
+}
+
+impl Template {
+    pub fn literal(s: impl Into<String>) -> Self {
+        Template {
+            parts: vec![Part::Text(s.into())],
+        }
+    }
+
+    /// The text, when the template has no references.
+    pub fn as_literal(&self) -> Option<String> {
+        let mut out = String::new();
+        for p in &self.parts {
+            match p {
+                Part::Text(t) => out.push_str(t),
+                _ => return None,
+            }
+        }
+        Some(out)
+    }
+
+    pub fn vars(&self) -> impl Iterator<Item = &str> {
+        self.parts.iter().filter_map(|p| match p {
+            Part::Var(v) => Some(v.as_str()),
+            _ => None,
+        })
+    }
+
+    pub fn scripts(&self) -> impl Iterator<Item = &str> {
+        self.parts.iter().filter_map(|p| match p {
+            Part::Script(s) => Some(s.as_str()),
+            _ => None,
+        })
+    }
+
+    /// Substitutes variables with `lookup`; the first unknown name is the error.
+    pub fn render(&self, lookup: impl Fn(&str) -> Option<String>) -> Result<String, String> {
+        let mut out = String::new();
+        for p in &self.parts {
+            match p {
+                Part::Text(t) => out.push_str(t),
+                Part::Var(v) => out.push_str(&lookup(v).ok_or_else(|| v.clone())?),
+                Part::Script(s) => return Err(format!("${{{s}}}")),
+            }
+        }
+        Ok(out)
+    }
+}
+
+impl fmt::Display for Template {
+    /// The source form: `Hello ${NAME}`; a literal `$` before `{` is written `\${`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for p in &self.parts {
+            match p {
+                Part::Text(t) => f.write_str(&t.replace("${", "\\${"))?,
+                Part::Var(v) => write!(f, "${{{v}}}")?,
+                Part::Script(s) => write!(f, "${{{s}}}")?,
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Maestro's element selector. All present criteria must hold (AND).
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct Selector {
+    /// Regex over the visible text or accessibility label (the string shorthand).
+    pub text: Option<Template>,
+    /// Regex over the accessibility id / resource-id / testID.
+    pub id: Option<Template>,
+    /// 0-based index among the matches.
+    pub index: Option<u32>,
+    pub width: Option<u32>,
+    pub height: Option<u32>,
+    pub tolerance: Option<u32>,
+    pub below: Option<Box<Selector>>,
+    pub above: Option<Box<Selector>>,
+    pub left_of: Option<Box<Selector>>,
+    pub right_of: Option<Box<Selector>>,
+    pub child_of: Option<Box<Selector>>,
+    pub contains_child: Option<Box<Selector>>,
+    pub contains_descendants: Vec<Selector>,
+    pub traits: Vec<Trait>,
+    pub enabled: Option<bool>,
+    pub selected: Option<bool>,
+    pub checked: Option<bool>,
+    pub focused: Option<bool>,
+    /// Web only in Maestro; kept so such flows parse.
+    pub css: Option<String>,
+}
+
+impl Selector {
+    pub fn text(t: &str) -> Self {
+        Selector {
+            text: Some(Template::literal(t)),
+            ..Selector::default()
+        }
+    }
+
+    pub fn id(t: &str) -> Self {
+        Selector {
+            id: Some(Template::literal(t)),
+            ..Selector::default()
+        }
+    }
+
+    /// True when only `text` is set, so the selector can be written in string form.
+    pub fn is_text_only(&self) -> bool {
+        self.text.is_some()
+            && Selector {
+                text: None,
+                ..self.clone()
+            } == Selector::default()
+    }
+
+    /// Nested selectors (relations), for walks over every regex.
+    pub fn children(&self) -> impl Iterator<Item = &Selector> {
+        [
+            &self.below,
+            &self.above,
+            &self.left_of,
+            &self.right_of,
+            &self.child_of,
+            &self.contains_child,
+        ]
+        .into_iter()
+        .filter_map(|s| s.as_deref())
+        .chain(self.contains_descendants.iter())
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Trait {
+    Text,
+    LongText,
+    Square,
+}
+
+impl Trait {
+    pub const ALL: [(&'static str, Trait); 3] = [
+        ("text", Trait::Text),
+        ("long-text", Trait::LongText),
+        ("square", Trait::Square),
+    ];
+    pub fn name(self) -> &'static str {
+        match self {
+            Trait::Text => "text",
+            Trait::LongText => "long-text",
+            Trait::Square => "square",
+        }
+    }
+}
+
+/// `when:` / `while:` condition. All present parts must hold.
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct Condition {
+    pub platform: Option<Platform>,
+    pub visible: Option<Selector>,
+    pub not_visible: Option<Selector>,
+    /// `true:` a JavaScript expression (not supported).
+    pub script: Option<String>,
+    pub label: Option<String>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Platform {
+    Ios,
+    Android,
+    Web,
+}
+
+impl Platform {
+    pub const ALL: [(&'static str, Platform); 3] = [
+        ("iOS", Platform::Ios),
+        ("Android", Platform::Android),
+        ("Web", Platform::Web),
+    ];
+    pub fn name(self) -> &'static str {
+        match self {
+            Platform::Ios => "iOS",
+            Platform::Android => "Android",
+            Platform::Web => "Web",
+        }
+    }
+}
+
+/// A screen coordinate: pixels or percent of the screen (or of the element, with a selector).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Coord {
+    Px(i32),
+    Percent(f32),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Point {
+    pub x: Coord,
+    pub y: Coord,
+}
+
+impl fmt::Display for Point {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let c = |c: Coord| match c {
+            Coord::Px(p) => p.to_string(),
+            Coord::Percent(p) => format!("{p}%"),
+        };
+        write!(f, "{},{}", c(self.x), c(self.y))
+    }
+}
+
+/// What a tap aims at.
+#[derive(Clone, Debug, PartialEq)]
+pub enum TapTarget {
+    Element(Selector),
+    /// A point on the screen.
+    Point(Point),
+    /// A point relative to an element (`point` with a selector).
+    ElementPoint(Selector, Point),
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Tap {
+    pub target: TapTarget,
+    pub retry_tap_if_no_change: Option<bool>,
+    pub wait_until_visible: Option<bool>,
+    /// Number of taps.
+    pub repeat: Option<u32>,
+    /// Delay between repeated taps, in ms (Maestro: 100).
+    pub delay_ms: Option<u32>,
+    pub wait_to_settle_timeout_ms: Option<u32>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Direction {
+    Up,
+    Down,
+    Left,
+    Right,
+}
+
+impl Direction {
+    pub const ALL: [(&'static str, Direction); 4] = [
+        ("UP", Direction::Up),
+        ("DOWN", Direction::Down),
+        ("LEFT", Direction::Left),
+        ("RIGHT", Direction::Right),
+    ];
+    pub fn name(self) -> &'static str {
+        match self {
+            Direction::Up => "UP",
+            Direction::Down => "DOWN",
+            Direction::Left => "LEFT",
+            Direction::Right => "RIGHT",
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum SwipeKind {
+    Direction(Direction),
+    Points { start: Point, end: Point },
+    FromElement { from: Selector, direction: Direction },
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Swipe {
+    pub kind: SwipeKind,
+    /// Gesture duration in ms (Maestro: 400).
+    pub duration_ms: Option<u32>,
+    pub wait_to_settle_timeout_ms: Option<u32>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct LaunchApp {
+    pub app_id: Option<Template>,
+    pub clear_state: Option<bool>,
+    pub clear_keychain: Option<bool>,
+    /// Stop the app before launching (Maestro default true).
+    pub stop_app: Option<bool>,
+    pub permissions: Vec<(String, Permission)>,
+    /// Launch arguments, as text.
+    pub arguments: Vec<(String, String)>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Permission {
+    Allow,
+    Deny,
+    Unset,
+}
+
+impl Permission {
+    pub const ALL: [(&'static str, Permission); 3] = [
+        ("allow", Permission::Allow),
+        ("deny", Permission::Deny),
+        ("unset", Permission::Unset),
+    ];
+    pub fn name(self) -> &'static str {
+        match self {
+            Permission::Allow => "allow",
+            Permission::Deny => "deny",
+            Permission::Unset => "unset",
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RandomInput {
+    Text,
+    Number,
+    Email,
+    PersonName,
+    CityName,
+    CountryName,
+    ColorName,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Orientation {
+    Portrait,
+    LandscapeLeft,
+    LandscapeRight,
+    UpsideDown,
+}
+
+impl Orientation {
+    pub const ALL: [(&'static str, Orientation); 4] = [
+        ("portrait", Orientation::Portrait),
+        ("landscapeLeft", Orientation::LandscapeLeft),
+        ("landscapeRight", Orientation::LandscapeRight),
+        ("upsideDown", Orientation::UpsideDown),
+    ];
+    pub fn name(self) -> &'static str {
+        match self {
+            Orientation::Portrait => "portrait",
+            Orientation::LandscapeLeft => "landscapeLeft",
+            Orientation::LandscapeRight => "landscapeRight",
+            Orientation::UpsideDown => "upsideDown",
+        }
+    }
+}
+
+/// Keys for `pressKey`, with Maestro's names (`KeyCode.kt`).
+pub const KEYS: &[&str] = &[
+    "Enter",
+    "Backspace",
+    "Back",
+    "Home",
+    "Lock",
+    "Volume Up",
+    "Volume Down",
+    "Remote Dpad Up",
+    "Remote Dpad Down",
+    "Remote Dpad Left",
+    "Remote Dpad Right",
+    "Remote Dpad Center",
+    "Remote Media Play Pause",
+    "Remote Media Stop",
+    "Remote Media Next",
+    "Remote Media Previous",
+    "Remote Media Rewind",
+    "Remote Media Fast Forward",
+    "Escape",
+    "Power",
+    "Tab",
+    "Remote System Navigation Up",
+    "Remote System Navigation Down",
+    "Remote Button A",
+    "Remote Button B",
+    "Remote Menu",
+    "TV Input",
+    "TV Input HDMI 1",
+    "TV Input HDMI 2",
+    "TV Input HDMI 3",
+];
+
+/// A sub-flow: a file (resolved by the loader) or inline commands.
+#[derive(Clone, Debug, PartialEq)]
+pub enum FlowSource {
+    /// Path as written, relative to the flow file.
+    File(String),
+    Inline(Vec<Step>),
+}
+
+/// The app's authentication state as the app profile reads it from the screen.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SessionState {
+    SignedIn,
+    SignedOut,
+    /// What the app profile documents for a cold start without network (`offline.coldStart`).
+    OfflineExpected,
+}
+
+impl SessionState {
+    pub const ALL: [(&'static str, SessionState); 3] = [
+        ("signedIn", SessionState::SignedIn),
+        ("signedOut", SessionState::SignedOut),
+        ("offlineExpected", SessionState::OfflineExpected),
+    ];
+    pub fn name(self) -> &'static str {
+        match self {
+            SessionState::SignedIn => "signedIn",
+            SessionState::SignedOut => "signedOut",
+            SessionState::OfflineExpected => "offlineExpected",
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum KeychainCheck {
+    /// `{key: K, present: true|false}`
+    Presence { key: String, present: bool },
+    /// `{unchanged: [K…], since: SNAPSHOT}`: same digest as in the named snapshot.
+    Unchanged { keys: Vec<String>, since: String },
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Network {
+    Online,
+    Offline,
+}
+
+impl Network {
+    pub const ALL: [(&'static str, Network); 2] = [("online", Network::Online), ("offline", Network::Offline)];
+    pub fn name(self) -> &'static str {
+        match self {
+            Network::Online => "online",
+            Network::Offline => "offline",
+        }
+    }
+}
+
+/// Every command of the flow language: Maestro's (peers.md §2.2) and the session commands.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Command {
+    // App lifecycle.
+    LaunchApp(LaunchApp),
+    StopApp {
+        app_id: Option<Template>,
+    },
+    KillApp {
+        app_id: Option<Template>,
+    },
+    ClearState {
+        app_id: Option<Template>,
+    },
+    ClearKeychain,
+    SetPermissions {
+        app_id: Option<Template>,
+        permissions: Vec<(String, Permission)>,
+    },
+    OpenLink {
+        link: Template,
+        browser: Option<bool>,
+        auto_verify: Option<bool>,
+    },
+
+    // Touch and assertions on elements.
+    TapOn(Tap),
+    DoubleTapOn(Tap),
+    LongPressOn(Tap),
+    AssertVisible(Selector),
+    AssertNotVisible(Selector),
+    ExtendedWaitUntil {
+        visible: Option<Selector>,
+        not_visible: Option<Selector>,
+        timeout: Option<Duration>,
+    },
+    AssertScreenshot {
+        path: String,
+        threshold_percentage: Option<f64>,
+        crop_on: Option<Selector>,
+    },
+    CopyTextFrom(Selector),
+    ScrollUntilVisible {
+        element: Selector,
+        direction: Option<Direction>,
+        timeout: Option<Duration>,
+        speed: Option<u32>,
+        visibility_percentage: Option<u32>,
+        center_element: Option<bool>,
+        wait_to_settle_timeout_ms: Option<u32>,
+    },
+    Swipe(Swipe),
+    Scroll,
+
+    // Text and keys.
+    InputText(Template),
+    InputRandom {
+        kind: RandomInput,
+        length: Option<u32>,
+    },
+    EraseText {
+        characters: Option<u32>,
+    },
+    PasteText,
+    SetClipboard(Template),
+    PressKey(String),
+    Back,
+    HideKeyboard,
+
+    // Device settings.
+    SetLocation {
+        latitude: f64,
+        longitude: f64,
+    },
+    Travel {
+        points: Vec<(f64, f64)>,
+        speed: Option<f64>,
+    },
+    SetOrientation(Orientation),
+    SetAirplaneMode(bool),
+    ToggleAirplaneMode,
+    SetDarkMode(bool),
+    ToggleDarkMode,
+    AssertDarkMode,
+    AssertLightMode,
+    AddMedia(Vec<String>),
+
+    // Capture and waiting.
+    TakeScreenshot {
+        path: String,
+        crop_on: Option<Selector>,
+    },
+    StartRecording {
+        path: String,
+    },
+    StopRecording,
+    WaitForAnimationToEnd {
+        timeout: Option<Duration>,
+    },
+
+    // Composition.
+    RunFlow {
+        source: FlowSource,
+        when: Option<Condition>,
+        env: Vec<(String, Template)>,
+    },
+    Repeat {
+        times: Option<u32>,
+        while_: Option<Condition>,
+        commands: Vec<Step>,
+    },
+    Retry {
+        max_retries: Option<u32>,
+        source: FlowSource,
+        env: Vec<(String, Template)>,
+    },
+
+    // JavaScript (parsed so flows load; `harness check` reports them as not supported).
+    RunScript {
+        file: String,
+        env: Vec<(String, Template)>,
+        when: Option<Condition>,
+    },
+    EvalScript(String),
+    AssertTrue(String),
+
+    // AI commands (parsed; reported as not supported).
+    AssertWithAi {
+        assertion: String,
+    },
+    AssertNoDefectsWithAi,
+    ExtractTextWithAi {
+        query: String,
+        output_variable: Option<String>,
+    },
+
+    // Session commands (harness extensions).
+    Snapshot(String),
+    AssertSession {
+        state: SessionState,
+        within: Option<Duration>,
+    },
+    AssertConvex {
+        authenticated: bool,
+        within: Option<Duration>,
+    },
+    AssertKeychain(KeychainCheck),
+    Background {
+        duration: Duration,
+    },
+    SetNetwork(Network),
+}
+
+impl Command {
+    /// Why this command cannot run here, if it cannot.
+    pub fn unsupported(&self) -> Option<&'static str> {
+        match self {
+            Command::RunScript { .. } | Command::EvalScript(_) | Command::AssertTrue(_) => Some(
+                "JavaScript is not supported by harness: express the logic with runFlow, repeat, retry and `when` conditions",
+            ),
+            Command::AssertWithAi { .. } | Command::AssertNoDefectsWithAi | Command::ExtractTextWithAi { .. } => Some(
+                "AI commands are not supported by harness: assert on selectors or use assertSession / assertConvex",
+            ),
+            _ => None,
+        }
+    }
+
+    /// Nested steps (inline sub-flows, repeat bodies), for walks over the whole flow.
+    pub fn nested_steps(&self) -> &[Step] {
+        match self {
+            Command::RunFlow {
+                source: FlowSource::Inline(steps),
+                ..
+            }
+            | Command::Retry {
+                source: FlowSource::Inline(steps),
+                ..
+            }
+            | Command::Repeat { commands: steps, .. } => steps,
+            _ => &[],
+        }
+    }
+}

@@ -1,0 +1,14 @@
+//! harness: proves mobile sign-in survives real life.
+//!
+//! Module map: `yaml` (YAML text → located nodes), `lower` (typed reading of nodes with
+//! diagnostics), `diag` (diagnostics and their rendering), `flow` (the flow language: parse,
+//! model, load, emit), `profile` (app and device profiles), `schema` (JSON Schema), `cli`
+//! (the `harness` command line), `exit_codes`.
+pub mod cli;
+pub mod diag;
+pub mod exit_codes;
+pub mod flow;
+pub mod lower;
+pub mod profile;
+pub mod schema;
+pub mod yaml;
