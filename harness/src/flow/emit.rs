@@ -490,7 +490,10 @@ fn scalar(y: &Y) -> Option<String> {
 }
 
 fn key(k: &str) -> String {
-    serde_json::to_string(k).unwrap_or_else(|_| "\"\"".into())
+    let plain = k.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && k.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-'))
+        && !matches!(k, "true" | "false" | "null" | "yes" | "no" | "on" | "off" | "y" | "n");
+    if plain { k.to_string() } else { serde_json::to_string(k).unwrap_or_else(|_| "\"\"".into()) }
 }
 
 fn render_map_body(out: &mut String, m: &[(String, Y)], indent: usize) {
@@ -517,8 +520,10 @@ fn render_seq_body(out: &mut String, y: &Y, indent: usize) {
                 let _ = writeln!(out, "{pad}- {sc}");
             }
             None => {
-                let _ = writeln!(out, "{pad}-");
-                render_block(out, item, indent + 2);
+                // `- first: entry` on the dash line, the rest indented under it.
+                let mut block = String::new();
+                render_block(&mut block, item, indent + 2);
+                let _ = write!(out, "{pad}- {}", &block[indent + 2..]);
             }
         }
     }

@@ -139,9 +139,9 @@ pub fn load_flows(paths: &[PathBuf], vars: &VarSources) -> FlowSet {
         set.diagnostics.extend(diags);
         set.sources.insert(path.clone(), text);
         let mut refs = Vec::new();
-        collect_files(&flow.header.on_flow_start, &mut refs);
-        collect_files(&flow.header.on_flow_complete, &mut refs);
-        collect_files(&flow.steps, &mut refs);
+        collect_files(&flow.header.on_flow_start, "header.onFlowStart", &mut refs);
+        collect_files(&flow.header.on_flow_complete, "header.onFlowComplete", &mut refs);
+        collect_files(&flow.steps, "steps", &mut refs);
         for (written, loc, key) in refs {
             let sub = resolve(&path, &written);
             if !sub.is_file() {
@@ -227,20 +227,16 @@ fn push(
 }
 
 /// Sub-flow files referenced anywhere in `steps`: (path as written, step location, key path).
-fn collect_files(steps: &[Step], out: &mut Vec<(String, Loc, String)>) {
-    for st in steps {
+fn collect_files(steps: &[Step], path: &str, out: &mut Vec<(String, Loc, String)>) {
+    for (i, st) in steps.iter().enumerate() {
+        let key = join(&index(path, i), command_name(&st.command));
         match &st.command {
-            Command::RunFlow {
-                source: FlowSource::File(f),
-                ..
-            } => out.push((f.clone(), st.loc, "runFlow.file".into())),
-            Command::Retry {
-                source: FlowSource::File(f),
-                ..
-            } => out.push((f.clone(), st.loc, "retry.file".into())),
+            Command::RunFlow { source: FlowSource::File(f), .. } | Command::Retry { source: FlowSource::File(f), .. } => {
+                out.push((f.clone(), st.loc, join(&key, "file")))
+            }
             _ => {}
         }
-        collect_files(st.command.nested_steps(), out);
+        collect_files(st.command.nested_steps(), &join(&key, "commands"), out);
     }
 }
 

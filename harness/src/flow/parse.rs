@@ -251,7 +251,7 @@ impl Parser<'_> {
                     ),
                 );
                 if names.iter().any(|n| n == "label" || n == "optional") {
-                    d.hint("indent `label` and `optional` under the command: `- tapOn:\\n    text: Sign in\\n    optional: true`");
+                    d.hint("`label` and `optional` go inside the command's map, e.g. `- tapOn: {text: Sign in, optional: true}`");
                 } else {
                     d.hint("start each command on its own line with `- `");
                 }
@@ -695,14 +695,15 @@ impl Parser<'_> {
                 .map(|i| i as u32)),
             },
             "swipe" => {
+                let shape = (m.has("direction"), m.has("start"), m.has("end"), m.has("from"));
                 let direction = opt!("direction", dir);
                 let start = opt!("start", |s: &mut Self, v, p| s.point(v, p));
                 let end = opt!("end", |s: &mut Self, v, p| s.point(v, p));
                 let from = opt!("from", sel);
-                let kind = match (direction, start, end, from) {
-                    (Some(d), None, None, None) => SwipeKind::Direction(d),
-                    (None, Some(a), Some(b), None) => SwipeKind::Points { start: a, end: b },
-                    (Some(d), None, None, Some(f)) => SwipeKind::FromElement { from: f, direction: d },
+                let kind = match shape {
+                    (true, false, false, false) => SwipeKind::Direction(direction?),
+                    (false, true, true, false) => SwipeKind::Points { start: start?, end: end? },
+                    (true, false, false, true) => SwipeKind::FromElement { from: from?, direction: direction? },
                     _ => {
                         s.sink
                             .error(

@@ -1,0 +1,5 @@
+//! Integration tests: one test binary (nextest style), one module per subject.
+mod cli;
+mod fuzz;
+mod invalid_flows;
+mod roundtrip;
