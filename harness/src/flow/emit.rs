@@ -493,7 +493,11 @@ fn key(k: &str) -> String {
     let plain = k.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
         && k.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-'))
         && !matches!(k, "true" | "false" | "null" | "yes" | "no" | "on" | "off" | "y" | "n");
-    if plain { k.to_string() } else { serde_json::to_string(k).unwrap_or_else(|_| "\"\"".into()) }
+    if plain {
+        k.to_string()
+    } else {
+        serde_json::to_string(k).unwrap_or_else(|_| "\"\"".into())
+    }
 }
 
 fn render_map_body(out: &mut String, m: &[(String, Y)], indent: usize) {

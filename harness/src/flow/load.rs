@@ -231,9 +231,14 @@ fn collect_files(steps: &[Step], path: &str, out: &mut Vec<(String, Loc, String)
     for (i, st) in steps.iter().enumerate() {
         let key = join(&index(path, i), command_name(&st.command));
         match &st.command {
-            Command::RunFlow { source: FlowSource::File(f), .. } | Command::Retry { source: FlowSource::File(f), .. } => {
-                out.push((f.clone(), st.loc, join(&key, "file")))
+            Command::RunFlow {
+                source: FlowSource::File(f),
+                ..
             }
+            | Command::Retry {
+                source: FlowSource::File(f),
+                ..
+            } => out.push((f.clone(), st.loc, join(&key, "file"))),
             _ => {}
         }
         collect_files(st.command.nested_steps(), &join(&key, "commands"), out);
@@ -291,17 +296,18 @@ impl Checker<'_> {
             .and_then(|a| self.set.apps.get(a))
             .map(|a| a.secrets.clone())
             .unwrap_or_default();
-        for (name, value) in &flow.header.env {
+        for (i, (name, value)) in flow.header.env.iter().enumerate() {
+            let pos = flow.header.env_locs.get(i).map(|l| l.0).unwrap_or_default();
             if secrets.contains(name) {
                 self.err(
                     path,
-                    Pos::UNKNOWN,
+                    pos,
                     &join("header.env", name),
                     format!("'{name}' is a secret of the app profile and must not be defined in a flow file"),
                     Some("remove it from `env` and pass it with the environment or -e"),
                 );
             }
-            self.template(path, Pos::UNKNOWN, &join("header.env", name), value, &scope, &secrets);
+            self.template(path, pos, &join("header.env", name), value, &scope, &secrets);
             scope.vars.insert(name.clone());
         }
         scope.vars.extend(secrets.iter().cloned());

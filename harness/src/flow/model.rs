@@ -29,6 +29,8 @@ pub struct Header {
     pub tags: Vec<String>,
     /// `env`: flow variables, in file order. Values may reference other variables.
     pub env: Vec<(String, Template)>,
+    /// Where each `env` entry was written (same order as `env`).
+    pub env_locs: Vec<Loc>,
     pub on_flow_start: Vec<Step>,
     pub on_flow_complete: Vec<Step>,
     /// `properties`: free key/values, written to JUnit as `<property>`.

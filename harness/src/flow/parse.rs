@@ -124,6 +124,22 @@ impl Parser<'_> {
         }
         if let Some(v) = m.get("env") {
             h.env = self.env(v, "header.env");
+            let locs = v
+                .as_map()
+                .unwrap_or_default()
+                .iter()
+                .map(|(k, _)| (k.key_text(), Loc(k.pos)));
+            let locs: Vec<(String, Loc)> = locs.collect();
+            h.env_locs = h
+                .env
+                .iter()
+                .map(|(name, _)| {
+                    locs.iter()
+                        .find(|(n, _)| n == name)
+                        .map(|(_, l)| *l)
+                        .unwrap_or_default()
+                })
+                .collect();
         }
         if let Some(v) = m.get("onFlowStart") {
             h.on_flow_start = self.steps(v, "header.onFlowStart");
@@ -702,8 +718,14 @@ impl Parser<'_> {
                 let from = opt!("from", sel);
                 let kind = match shape {
                     (true, false, false, false) => SwipeKind::Direction(direction?),
-                    (false, true, true, false) => SwipeKind::Points { start: start?, end: end? },
-                    (true, false, false, true) => SwipeKind::FromElement { from: from?, direction: direction? },
+                    (false, true, true, false) => SwipeKind::Points {
+                        start: start?,
+                        end: end?,
+                    },
+                    (true, false, false, true) => SwipeKind::FromElement {
+                        from: from?,
+                        direction: direction?,
+                    },
                     _ => {
                         s.sink
                             .error(
