@@ -61,12 +61,12 @@ impl<'n> MapView<'n> {
     }
 
     pub fn has(&self, key: &str) -> bool {
-        self.entries.iter().any(|(k, _)| k.as_str() == Some(key))
+        self.entries.iter().any(|(k, _)| key_is(k, key))
     }
 
     /// The value under `key`, marking the key as read.
     pub fn get(&mut self, key: &str) -> Option<&'n Node> {
-        let i = self.entries.iter().position(|(k, _)| k.as_str() == Some(key))?;
+        let i = self.entries.iter().position(|(k, _)| key_is(k, key))?;
         self.used[i] = true;
         Some(&self.entries[i].1)
     }
@@ -75,7 +75,7 @@ impl<'n> MapView<'n> {
     pub fn key_pos(&self, key: &str) -> Pos {
         self.entries
             .iter()
-            .find(|(k, _)| k.as_str() == Some(key))
+            .find(|(k, _)| key_is(k, key))
             .map(|(k, _)| k.pos)
             .unwrap_or(self.pos)
     }
@@ -84,13 +84,15 @@ impl<'n> MapView<'n> {
         join(&self.path, key)
     }
 
-    /// Reports every key that was not read as unknown, suggesting the closest of `known`.
+    /// Reports every key that was not read and is not in `known` as unknown, suggesting the
+    /// closest of `known`. (A known key can stay unread when an earlier error stopped the
+    /// reading of its map; that error is already reported.)
     pub fn finish(self, sink: &mut Sink, what: &str, known: &[&str]) {
         for (i, (k, _)) in self.entries.iter().enumerate() {
-            if self.used[i] {
+            let name = k.key_text();
+            if self.used[i] || known.contains(&name.as_str()) {
                 continue;
             }
-            let name = k.key_text();
             let d = sink.error(
                 k.pos,
                 &join(&self.path, &name),
@@ -105,6 +107,16 @@ impl<'n> MapView<'n> {
 
     /// Marks every key read without reporting any (for maps of free-form entries).
     pub fn finish_open(self) {}
+}
+
+/// Whether a map key is `key`. Plain scalars count by their text, so an unquoted `true:`
+/// (a YAML boolean) is the key "true".
+fn key_is(k: &Node, key: &str) -> bool {
+    match &k.value {
+        Value::Str(s) => s == key,
+        Value::Bool(_) | Value::Int(_) | Value::Float(_) => k.scalar_text().as_deref() == Some(key),
+        _ => false,
+    }
 }
 
 /// A string value. Numbers and booleans are accepted and turned into their text, as Maestro

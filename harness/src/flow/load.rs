@@ -190,9 +190,17 @@ pub fn load_flows(paths: &[PathBuf], vars: &VarSources) -> FlowSet {
         set: &set,
         vars,
         out: Vec::new(),
+        visited: BTreeSet::new(),
     };
     for root in &set.roots {
         checker.root(root);
+    }
+    // Requested files that only run as part of a cycle have no root above them: walk them
+    // from themselves so the cycle (and everything else in them) is reported.
+    for path in &requested {
+        if !checker.visited.contains(path) {
+            checker.root(path);
+        }
     }
     let mut out = checker.out;
     set.diagnostics.append(&mut out);
@@ -258,6 +266,8 @@ struct Checker<'a> {
     set: &'a FlowSet,
     vars: &'a VarSources,
     out: Vec<Diagnostic>,
+    /// Flow files walked at least once.
+    visited: BTreeSet<PathBuf>,
 }
 
 impl Checker<'_> {
@@ -286,6 +296,7 @@ impl Checker<'_> {
     /// Walks one flow file with the scope of its caller.
     fn flow(&mut self, path: &Path, mut scope: Scope, snapshots: &mut BTreeSet<String>) {
         let Some(flow) = self.set.flows.get(path) else { return };
+        self.visited.insert(path.to_path_buf());
         scope.stack.push(path.to_path_buf());
         if let Some(app) = &flow.header.app {
             scope.app = Some(resolve(path, app));
@@ -361,8 +372,11 @@ impl Checker<'_> {
             }
         }
         let app = scope.app.as_ref().and_then(|a| self.set.apps.get(a));
+        // A named profile that did not load is reported where it is named, not at every step.
+        let app_missing = app.is_none() && scope.app.is_none();
         match &st.command {
             Command::AssertSession { state, .. } => match app {
+                None if !app_missing => {}
                 None => self.no_app(file, pos, &key, scope),
                 Some(a) if *state == SessionState::OfflineExpected && a.offline.is_none() => self.err(
                     file,
@@ -374,6 +388,7 @@ impl Checker<'_> {
                 _ => {}
             },
             Command::AssertConvex { .. } => match app {
+                None if !app_missing => {}
                 None => self.no_app(file, pos, &key, scope),
                 Some(a) if a.convex.is_none() => self.err(
                     file,

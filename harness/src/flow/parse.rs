@@ -19,7 +19,7 @@ use crate::yaml::{self, Node, Pos, Value};
 pub fn parse_flow(text: &str, file: &Path) -> (Flow, Vec<Diagnostic>) {
     let mut sink = Sink::new(file);
     let flow = match yaml::parse_documents(text) {
-        Ok(docs) => Parser { sink: &mut sink }.flow(&docs),
+        Ok(docs) => Parser { sink: &mut sink }.flow(&docs, &separators(text)),
         Err(e) => {
             sink.error(e.pos, "", format!("invalid YAML: {}", e.message));
             Flow::default()
@@ -33,6 +33,26 @@ pub fn parse_selector(sink: &mut Sink, node: &Node, path: &str) -> Option<Select
     Parser { sink }.selector(node, path)
 }
 
+/// Lines (1-based) of the `---` markers that separate documents. The YAML crate drops empty
+/// documents, so the markers tell an empty header or an empty commands section apart from a
+/// missing one. A marker before any content starts the first document and is not counted.
+fn separators(text: &str) -> Vec<u32> {
+    let mut out = Vec::new();
+    let mut content = false;
+    for (i, line) in text.lines().enumerate() {
+        let is_marker = line == "---" || line.starts_with("--- ") || line.starts_with("---\t");
+        if is_marker {
+            if content {
+                out.push(i as u32 + 1);
+            }
+            content = true; // whatever follows belongs to a document
+        } else if !line.trim().is_empty() && !line.trim_start().starts_with('#') {
+            content = true;
+        }
+    }
+    out
+}
+
 const EXAMPLE: &str = "appId: com.example.app\n---\n- launchApp";
 
 struct Parser<'s> {
@@ -40,8 +60,35 @@ struct Parser<'s> {
 }
 
 impl Parser<'_> {
-    fn flow(&mut self, docs: &[Node]) -> Flow {
+    fn flow(&mut self, docs: &[Node], seps: &[u32]) -> Flow {
+        if let Some(&extra) = seps.get(1)
+            && docs.len() < 3
+        {
+            // Three documents, one of them empty (dropped by the YAML crate).
+            self.sink
+                .error(
+                    Pos::new(extra, 1),
+                    "",
+                    "a flow file has two YAML documents (header and commands), found more",
+                )
+                .hint("remove the extra `---` separators, or split the file with runFlow");
+        }
         match docs {
+            [only] if only.as_seq().is_some() && seps.first().is_some_and(|l| *l < only.pos.line) => {
+                self.sink
+                    .error(Pos::new(1, 1), "header", "the flow header is empty")
+                    .hint("the header needs `appId: <bundle id or package>` or `app: apps/NAME.yaml`");
+                Flow {
+                    header: Header::default(),
+                    steps: self.steps(only, "steps"),
+                }
+            }
+            [only] if only.as_map().is_some() && !seps.is_empty() => {
+                let header = self.header(only);
+                self.sink
+                    .warning(Pos::new(seps[0], 1), "steps", "the flow has no commands");
+                Flow { header, steps: vec![] }
+            }
             [] => {
                 self.sink
                     .error(Pos::new(1, 1), "", "the flow file is empty")

@@ -25,18 +25,33 @@ fn stdout(o: &Output) -> String {
 fn shipped_flows_and_profiles_are_valid() {
     let out = harness(&["check"], &repo());
     let text = stdout(&out);
-    assert_eq!(out.status.code(), Some(0), "{text}{}", String::from_utf8_lossy(&out.stderr));
-    assert!(text.contains("checked 7 flows, 1 app profiles, 11 device profiles: 0 errors, 0 warnings"), "{text}");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        text.contains("checked 7 flows, 1 app profiles, 11 device profiles: 0 errors, 0 warnings"),
+        "{text}"
+    );
 }
 
 #[test]
 fn invalid_flow_exits_2_with_location_and_hint() {
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("bad.yaml"), "appId: a\n---\n- launchApp\n- tapon: Sign in\n").unwrap();
+    std::fs::write(
+        dir.path().join("bad.yaml"),
+        "appId: a\n---\n- launchApp\n- tapon: Sign in\n",
+    )
+    .unwrap();
     let out = harness(&["check", "bad.yaml"], dir.path());
     let text = stdout(&out);
     assert_eq!(out.status.code(), Some(2), "{text}");
-    assert!(text.contains("bad.yaml:4:3: error: unknown command 'tapon' (at `steps[1].tapon`)"), "{text}");
+    assert!(
+        text.contains("bad.yaml:4:3: error: unknown command 'tapon' (at `steps[1].tapon`)"),
+        "{text}"
+    );
     assert!(text.contains("4 | - tapon: Sign in\n  |   ^"), "{text}");
     assert!(text.contains("= hint: did you mean 'tapOn'?"), "{text}");
     assert!(text.contains("1 error, 0 warnings"), "{text}");
@@ -60,11 +75,21 @@ fn json_format_lists_every_diagnostic() {
     let d = v["diagnostics"].as_array().unwrap();
     let triples: Vec<(u64, u64, String)> = d
         .iter()
-        .map(|x| (x["line"].as_u64().unwrap(), x["column"].as_u64().unwrap(), x["severity"].as_str().unwrap().to_string()))
+        .map(|x| {
+            (
+                x["line"].as_u64().unwrap(),
+                x["column"].as_u64().unwrap(),
+                x["severity"].as_str().unwrap().to_string(),
+            )
+        })
         .collect();
     assert_eq!(
         triples,
-        vec![(2, 1, "warning".to_string()), (4, 3, "error".to_string()), (5, 22, "error".to_string())]
+        vec![
+            (2, 1, "warning".to_string()),
+            (4, 3, "error".to_string()),
+            (5, 22, "error".to_string())
+        ]
     );
     assert_eq!(d[1]["message"], "variable 'NOPE' is not defined");
     assert_eq!(d[2]["key"], "steps[1].swipe.direction");
@@ -75,7 +100,10 @@ fn env_flag_and_process_environment_define_variables() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("f.yaml"), "appId: a\n---\n- inputText: ${WHO}\n").unwrap();
     assert_eq!(harness(&["check", "f.yaml"], dir.path()).status.code(), Some(2));
-    assert_eq!(harness(&["check", "-e", "WHO=me", "f.yaml"], dir.path()).status.code(), Some(0));
+    assert_eq!(
+        harness(&["check", "-e", "WHO=me", "f.yaml"], dir.path()).status.code(),
+        Some(0)
+    );
     let out = Command::new(env!("CARGO_BIN_EXE_harness"))
         .args(["check", "f.yaml"])
         .current_dir(dir.path())
@@ -90,7 +118,11 @@ fn directories_are_walked_and_subflows_checked_in_context() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     std::fs::create_dir_all(d.join("flows/sub")).unwrap();
-    std::fs::write(d.join("flows/main.yaml"), "appId: a\n---\n- runFlow: {file: sub/s.yaml, env: {WHO: me}}\n").unwrap();
+    std::fs::write(
+        d.join("flows/main.yaml"),
+        "appId: a\n---\n- runFlow: {file: sub/s.yaml, env: {WHO: me}}\n",
+    )
+    .unwrap();
     // WHO is defined only by the caller: the sub-flow is valid in the context it runs in.
     std::fs::write(d.join("flows/sub/s.yaml"), "appId: a\n---\n- inputText: ${WHO}\n").unwrap();
     let out = harness(&["check", "flows"], d);
@@ -103,7 +135,11 @@ fn missing_path_and_bad_arguments_exit_2() {
     let dir = tempfile::tempdir().unwrap();
     let out = harness(&["check", "nope.yaml"], dir.path());
     assert_eq!(out.status.code(), Some(2));
-    assert!(stdout(&out).contains("nope.yaml: error: no such file or directory"), "{}", stdout(&out));
+    assert!(
+        stdout(&out).contains("nope.yaml: error: no such file or directory"),
+        "{}",
+        stdout(&out)
+    );
     let out = harness(&["check", "--format", "xml"], dir.path());
     assert_eq!(out.status.code(), Some(2));
     let out = harness(&["check", "-e", "1BAD=x", "x.yaml"], dir.path());
