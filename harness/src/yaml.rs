@@ -16,6 +16,10 @@ use serde_saphyr::{DuplicateKeyPolicy, Spanned};
 /// Largest file the harness will parse. Flows are hand-written; anything bigger is a mistake.
 pub const MAX_FILE_BYTES: usize = 1024 * 1024;
 
+/// Deepest nesting of lists and maps. Deep enough for any flow; shallow enough that the
+/// recursive readers stay far from the stack limit of a test thread.
+pub const MAX_DEPTH: usize = 48;
+
 /// A position in a file: 1-based line and column (in characters, as editors count them).
 /// `line == 0` means unknown.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -144,9 +148,10 @@ pub fn parse_documents(text: &str) -> Result<Vec<Node>, SyntaxError> {
     let options = serde_saphyr::options! {
         duplicate_keys: DuplicateKeyPolicy::Error,
         budget: serde_saphyr::budget! {
+            flow_nesting_limit: MAX_DEPTH,
             max_aliases: 1_000,
             max_anchors: 1_000,
-            max_depth: 64,
+            max_depth: MAX_DEPTH,
             max_nodes: 200_000,
             max_events: 400_000,
             max_documents: 16,
@@ -177,7 +182,14 @@ impl SyntaxError {
         if let Some(idx) = message.find(" at line ") {
             message.truncate(idx);
         }
-        let message = message.trim().trim_end_matches(':').to_string();
+        let mut message = message.trim().trim_end_matches(':').to_string();
+        if message.contains("recursion limit") || message.contains("Depth {") {
+            message = format!("the YAML nests deeper than {MAX_DEPTH} levels");
+        } else if let Some(what) = message.strip_prefix("budget breached: ") {
+            message = format!(
+                "the YAML exceeds a safety limit ({what}): too many nodes, anchors or alias expansions for a flow file"
+            );
+        }
         SyntaxError {
             pos,
             message: if message.is_empty() {
