@@ -418,46 +418,48 @@ fn render(doc: &Doc, seed: u64) -> String {
 // Value pools and strategies
 // ---------------------------------------------------------------------------------------
 
+/// Valid flows (every key and value chosen to pass, so the round trip is exercised) or noisy
+/// ones (wrong types, bad values, unknown keys and commands, odd document layouts).
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Mode {
+    Valid,
+    Noisy,
+}
+
+/// Texts that are valid everywhere a string is (including as a selector regex), chosen to
+/// stress quoting and escaping in the emitter.
 const TEXTS: &[&str] = &[
     "Sign in",
     "auth-continue",
     "screen-home",
     "Welcome.*",
     "Price \\(USD\\)",
-    "[unclosed",
     "(?i)sign in",
     "a{2,}",
     "^$",
-    "*",
-    "a**",
-    "(?P<x",
     "${HARNESS_EMAIL}",
     "Hi ${NAME}!",
     "${output.user || 'x'}",
     "\\${LITERAL}",
-    "${",
-    "${}",
     "${ A }",
     "$",
-    "{}",
     "true",
     "1.10",
     "0x1F",
-    "",
-    " ",
+    "~",
+    "null",
     "Grüße 👋",
     "日本語",
     "tab\there",
     "line1\nline2",
     "quote\"s",
     "it's",
-    "back\\slash",
+    "back\\\\slash",
     "#hash",
     "a: b",
     "a #b",
     "- dash",
     "&amp",
-    "*star",
     "!bang",
     "%pct",
     "@at",
@@ -474,111 +476,48 @@ const TEXTS: &[&str] = &[
     "...",
 ];
 
-const WORDS: &[&str] = &[
-    "a", "foo", "x1", "home", "Sign", "ok", "camera", "location", "all", "b_2",
-];
+/// Texts that are wrong somewhere: bad regexes, bad templates, empty.
+const BAD_TEXTS: &[&str] = &["[unclosed", "*", "a**", "(?P<x", "*star", "${", "${}", "", " "];
 
-const DURATIONS: &[&str] = &[
-    "10s",
-    "500ms",
-    "2m",
-    "1h",
-    "1m30s",
-    "1.5s",
-    "0s",
-    "70s",
-    "250ms",
-    "3600s",
-    "10",
-    "10 parsecs",
-    "s",
-    "8d",
-    "169h",
-    "",
-    "1..5s",
-    "ms",
-    "1.5ms",
-    "0.5ms",
-    "1.0005s",
-    "1e3ms",
-    "-1s",
-    "10 s",
-];
+const WORDS: &[&str] = &["a", "foo", "x1", "home", "Sign", "ok", "camera", "location", "all", "b_2"];
 
-const POINTS: &[&str] = &[
-    "50%,50%",
-    "10,20",
-    "0%,100%",
-    "150%,0",
-    "-1,5",
-    "50.5%,90%",
-    "a,b",
-    "1,2,3",
-    "10%,20",
-    " 5 , 6 ",
-    "nan%,1",
-    "",
-];
+const DURATIONS: &[&str] = &["10s", "500ms", "2m", "1h", "1m30s", "1.5s", "0s", "70s", "250ms", "3600s", "1.25s"];
 
-const GEO: &[&str] = &[
-    "52.52,13.40",
-    "-90,180",
-    "91,0",
-    "0,0",
-    "x,y",
-    "1e1,2",
-    "52.53, 13.41",
-    "NaN,0",
-];
+const BAD_DURATIONS: &[&str] = &["10", "10 parsecs", "s", "8d", "169h", "", "1..5s", "ms", "1e3ms", "-1s"];
 
-const FLOW_PATHS: &[&str] = &[
-    "subflows/sign-in.yaml",
-    "../shared/b.yml",
-    "x.txt",
-    "",
-    "sub flow.yaml",
-    "${DIR}/a.yaml",
-];
+const POINTS: &[&str] = &["50%,50%", "10,20", "0%,100%", "50.5%,90%", " 5 , 6 ", "10%,20"];
 
-const APP_IDS: &[&str] = &[
-    "com.example.app",
-    "${APP_ID}",
-    "com.harness.clerkconvex",
-    "",
-    "https://example.com",
-];
+const BAD_POINTS: &[&str] = &["150%,0", "-1,5", "a,b", "1,2,3", "nan%,1", ""];
 
-const APP_PATHS: &[&str] = &["apps/clerk-expo-convex.yaml", "../apps/x.yaml", "", "apps/missing.yaml"];
+const GEO: &[&str] = &["52.52,13.40", "-90,180", "0,0", "1e1,2", "52.53, 13.41"];
 
-const SNAPSHOTS: &[&str] = &["before-quit", "signed-in", "a.b_c", "with space", "", "naïve"];
+const BAD_GEO: &[&str] = &["91,0", "x,y", "NaN,0", "1"];
 
-const VAR_NAMES: &[&str] = &["HARNESS_EMAIL", "NAME", "_x", "A1", "1BAD", "with-dash", "", "APP_ID"];
+const FLOW_PATHS: &[&str] = &["subflows/sign-in.yaml", "../shared/b.yml", "sub flow.yaml", "${DIR}/a.yaml"];
 
-const PERMISSION_VALUES: &[&str] = &["allow", "deny", "unset", "ALLOW", "maybe"];
+const BAD_FLOW_PATHS: &[&str] = &["x.txt", "", "subflows/"];
+
+const FILE_NAMES: &[&str] = &["home-screen", "shots/a.png", "ünï", "a b"];
+
+const APP_IDS: &[&str] = &["com.example.app", "${APP_ID}", "com.harness.clerkconvex", "https://example.com"];
+
+const APP_PATHS: &[&str] = &["apps/clerk-expo-convex.yaml", "../apps/x.yaml", "apps/missing.yaml"];
+
+const SNAPSHOTS: &[&str] = &["before-quit", "signed-in", "a.b_c", "X1"];
+
+const BAD_SNAPSHOTS: &[&str] = &["with space", "", "naïve", "a/b"];
+
+const VAR_NAMES: &[&str] = &["HARNESS_EMAIL", "NAME", "_x", "A1", "APP_ID"];
+
+const BAD_VAR_NAMES: &[&str] = &["1BAD", "with-dash", "", "a b"];
+
+const PERMISSIONS: &[&str] = &["all", "camera", "location", "notifications", "medialibrary"];
+
+const PERMISSION_VALUES: &[&str] = &["allow", "deny", "unset", "ALLOW"];
 
 const RAW: &[&str] = &[
-    ".nan",
-    ".inf",
-    "-.inf",
-    "~",
-    "null",
-    "0x1F",
-    "0o17",
-    "1e3",
-    "+1",
-    "-0",
-    "yes",
-    "on",
-    "1_000",
-    "!!str 5",
-    "!!int 7",
-    "!custom x",
-    "&anc value",
-    "*undefined",
-    "12:30",
-    "2024-01-01",
-    "0.",
-    ".5",
+    ".nan", ".inf", "-.inf", "~", "null", "0x1F", "0o17", "1e3", "+1", "-0", "yes", "on", "1_000", "!!str 5",
+    "!!int 7", "!custom x", "&anc value", "*undefined", "12:30", "2024-01-01", "0.", ".5",
 ];
 
 /// Keys for random maps: mostly real names, some noise.
@@ -695,6 +634,14 @@ fn strs(pool: &'static [&'static str]) -> BoxedStrategy<Y> {
     select(pool).prop_map(|s| Y::Str(s.to_string())).boxed()
 }
 
+/// Good values only (valid mode), or good and bad mixed (noisy mode).
+fn pick(mode: Mode, good: &'static [&'static str], bad: &'static [&'static str]) -> BoxedStrategy<Y> {
+    match mode {
+        Mode::Valid => strs(good),
+        Mode::Noisy => prop_oneof![2 => strs(good), 1 => strs(bad)].boxed(),
+    }
+}
+
 fn scalar(words: &'static [&'static str]) -> BoxedStrategy<Y> {
     prop_oneof![
         1 => Just(Y::Null),
@@ -703,6 +650,7 @@ fn scalar(words: &'static [&'static str]) -> BoxedStrategy<Y> {
         1 => prop_oneof![-1000.0f64..1000.0, any::<f64>()].prop_map(Y::Float),
         1 => select(RAW).prop_map(Y::Raw),
         4 => strs(TEXTS),
+        1 => strs(BAD_TEXTS),
         2 => strs(words),
         1 => strs(DURATIONS),
         1 => strs(POINTS),
@@ -730,125 +678,269 @@ fn tree() -> BoxedStrategy<Y> {
     tree_with(KEY_POOL.clone(), WORDS)
 }
 
-/// Strategies a value may recurse into.
+/// What values are generated with, and the strategies they may recurse into.
 #[derive(Clone)]
 struct Ctx {
+    mode: Mode,
     tree: BoxedStrategy<Y>,
     selector: BoxedStrategy<Y>,
     steps: BoxedStrategy<Y>,
 }
 
 /// String values that make sense for a command's key (or its string form, `key == ""`).
-fn str_pool(command: &str, key: &str) -> &'static [&'static str] {
+fn str_pool(mode: Mode, command: &str, key: &str) -> BoxedStrategy<Y> {
     match (command, key) {
-        ("runFlow" | "retry" | "runScript", "" | "file") => FLOW_PATHS,
-        ("snapshot", "" | "name") | (_, "since") => SNAPSHOTS,
-        ("pressKey", "" | "key") => KEYS,
-        (_, "appId") | ("launchApp" | "stopApp" | "killApp" | "clearState", "") => APP_IDS,
-        (_, "app") => APP_PATHS,
-        (_, "point" | "start" | "end") => POINTS,
-        (_, "points") => GEO,
-        ("header", "name" | "tags") | (_, "unchanged") => WORDS,
-        _ => TEXTS,
+        ("runFlow" | "retry", "" | "file") => pick(mode, FLOW_PATHS, BAD_FLOW_PATHS),
+        ("snapshot", "" | "name") | (_, "since") => pick(mode, SNAPSHOTS, BAD_SNAPSHOTS),
+        ("pressKey", "" | "key") => pick(mode, KEYS, BAD_TEXTS),
+        (_, "appId") | ("launchApp" | "stopApp" | "killApp" | "clearState", "") => pick(mode, APP_IDS, BAD_TEXTS),
+        (_, "app") => pick(mode, APP_PATHS, BAD_TEXTS),
+        (_, "point" | "start" | "end") => pick(mode, POINTS, BAD_POINTS),
+        (_, "points") => pick(mode, GEO, BAD_GEO),
+        (_, "path" | "file" | "script" | "condition" | "assertion" | "query" | "outputVariable" | "key")
+        | (
+            "assertScreenshot" | "takeScreenshot" | "startRecording" | "runScript" | "evalScript" | "assertTrue"
+            | "assertWithAI" | "extractTextWithAI",
+            "",
+        ) => pick(mode, FILE_NAMES, BAD_TEXTS),
+        ("header", "name" | "tags") | (_, "unchanged") => pick(mode, WORDS, BAD_TEXTS),
+        _ => pick(mode, TEXTS, BAD_TEXTS),
     }
 }
 
+/// A value for `key` of `command`, of type `kt`.
 fn value(command: &'static str, key: &'static str, kt: KeyType, ctx: &Ctx) -> BoxedStrategy<Y> {
-    let pool = str_pool(command, key);
+    let mode = ctx.mode;
+    let noisy = mode == Mode::Noisy;
     let typed: BoxedStrategy<Y> = match kt {
-        KeyType::Str => prop_oneof![6 => strs(pool), 1 => strs(TEXTS), 1 => (0i64..50).prop_map(Y::Int)].boxed(),
-        KeyType::Bool => prop_oneof![
+        KeyType::Str if noisy => {
+            prop_oneof![6 => str_pool(mode, command, key), 1 => (0i64..50).prop_map(Y::Int)].boxed()
+        }
+        KeyType::Str => str_pool(mode, command, key),
+        KeyType::Bool if noisy => prop_oneof![
             6 => any::<bool>().prop_map(Y::Bool),
             1 => strs(&["true", "false", "TRUE", "yes", "1", ""]),
         ]
         .boxed(),
-        KeyType::Int => prop_oneof![
+        KeyType::Bool => prop_oneof![4 => any::<bool>().prop_map(Y::Bool), 1 => strs(&["true", "False"])].boxed(),
+        KeyType::Int if noisy => prop_oneof![
             6 => (0i64..120).prop_map(Y::Int),
-            1 => select(&[-1i64, 1000, 30_001, 100_001, i64::MAX, i64::MIN, 4_294_967_296][..]).prop_map(Y::Int),
+            1 => select(&[-1i64, 0, 1000, 30_001, 100_001, i64::MAX, i64::MIN, 4_294_967_296][..]).prop_map(Y::Int),
             1 => strs(&["20", " 3 ", "x", "1.0", ""]),
             1 => select(&[2.0f64, 1.5, -0.0, 1e300][..]).prop_map(Y::Float),
         ]
         .boxed(),
-        KeyType::Number => prop_oneof![
+        // 1..=100 is inside the range of every whole-number key.
+        KeyType::Int => prop_oneof![
+            8 => (1i64..=100).prop_map(Y::Int),
+            1 => strs(&["20", " 3 "]),
+            1 => Just(Y::Float(2.0)),
+        ]
+        .boxed(),
+        KeyType::Number if noisy => prop_oneof![
             4 => (-200.0f64..200.0).prop_map(Y::Float),
             2 => (-200i64..200).prop_map(Y::Int),
             1 => select(&[".nan", ".inf", "-.inf", "1e2", "-0"][..]).prop_map(Y::Raw),
             1 => strs(&["12.5", "abc", " 7 "]),
         ]
         .boxed(),
-        KeyType::Millis => prop_oneof![
+        // 0..=90 is inside the range of every number key.
+        KeyType::Number => prop_oneof![
+            4 => (0.0f64..=90.0).prop_map(Y::Float),
+            2 => (0i64..=90).prop_map(Y::Int),
+            1 => select(&[1e-7f64, 33.333333333333336, 0.1][..]).prop_map(Y::Float),
+            1 => strs(&["12.5", " 7 ", "1e1"]),
+        ]
+        .boxed(),
+        KeyType::Millis if noisy => prop_oneof![
             4 => (0i64..100_000).prop_map(Y::Int),
             1 => strs(&["20000", "1s", "-5", "86400001"]),
         ]
         .boxed(),
-        KeyType::Duration => prop_oneof![6 => strs(DURATIONS), 1 => (0i64..100).prop_map(Y::Int)].boxed(),
+        KeyType::Millis => prop_oneof![4 => (0i64..100_000).prop_map(Y::Int), 1 => strs(&["20000"])].boxed(),
+        KeyType::Duration if noisy => {
+            prop_oneof![6 => pick(mode, DURATIONS, BAD_DURATIONS), 1 => (0i64..100).prop_map(Y::Int)].boxed()
+        }
+        KeyType::Duration => strs(DURATIONS),
         KeyType::Selector => ctx.selector.clone(),
         KeyType::SelectorList => vec(ctx.selector.clone(), 0..3).prop_map(Y::Seq).boxed(),
         KeyType::Condition => object("when", CONDITION_KEYS.to_vec(), ctx).prop_map(Y::Map).boxed(),
         KeyType::Steps => ctx.steps.clone(),
-        KeyType::Env => vec(
-            (select(VAR_NAMES), prop_oneof![4 => strs(TEXTS), 1 => Just(Y::Null)]),
-            0..4,
-        )
-        .prop_map(|e| Y::Map(dedup(e.into_iter().map(|(k, v)| (k.to_string(), v)).collect())))
-        .boxed(),
-        KeyType::StrMap => vec((select(WORDS), prop_oneof![strs(PERMISSION_VALUES), strs(TEXTS)]), 0..4)
-            .prop_map(|e| Y::Map(dedup(e.into_iter().map(|(k, v)| (k.to_string(), v)).collect())))
-            .boxed(),
-        KeyType::StrList => prop_oneof![
-            4 => vec(prop_oneof![4 => strs(pool), 1 => (0i64..9).prop_map(Y::Int)], 0..4).prop_map(Y::Seq),
-            1 => strs(pool),
-        ]
-        .boxed(),
-        KeyType::Enum(words) => prop_oneof![
+        KeyType::Env => {
+            let value = match mode {
+                Mode::Valid => strs(TEXTS),
+                Mode::Noisy => prop_oneof![4 => pick(mode, TEXTS, BAD_TEXTS), 1 => Just(Y::Null)].boxed(),
+            };
+            vec((pick(mode, VAR_NAMES, BAD_VAR_NAMES), value), 0..4)
+                .prop_map(|e| Y::Map(dedup(e.into_iter().map(|(k, v)| (key_text(&k), v)).collect())))
+                .boxed()
+        }
+        KeyType::StrMap => {
+            let (keys, values) = if key == "permissions" {
+                (strs(PERMISSIONS), pick(mode, PERMISSION_VALUES, BAD_TEXTS))
+            } else {
+                (strs(WORDS), pick(mode, TEXTS, BAD_TEXTS))
+            };
+            vec((keys, values), 0..4)
+                .prop_map(|e| Y::Map(dedup(e.into_iter().map(|(k, v)| (key_text(&k), v)).collect())))
+                .boxed()
+        }
+        KeyType::StrList => {
+            let item = str_pool(mode, command, key);
+            // Where an empty list is an error, valid mode lists at least two items.
+            let min = if noisy || !matches!(key, "points" | "files" | "unchanged" | "") { 0 } else { 2 };
+            prop_oneof![
+                4 => vec(item.clone(), min..4).prop_map(Y::Seq),
+                if min == 0 { 1 } else { 0 } => item,
+            ]
+            .boxed()
+        }
+        KeyType::Enum(words) if noisy => prop_oneof![
             6 => select(words).prop_map(|w| Y::Str(w.to_string())),
             1 => select(words).prop_map(|w| Y::Str(w.to_uppercase().replace('E', "_e"))),
             1 => strs(WORDS),
         ]
         .boxed(),
+        KeyType::Enum(words) => prop_oneof![
+            6 => select(words).prop_map(|w| Y::Str(w.to_string())),
+            1 => select(words).prop_map(|w| Y::Str(w.to_lowercase())),
+        ]
+        .boxed(),
     };
-    prop_oneof![12 => typed, 1 => ctx.tree.clone()].boxed()
-}
-
-/// How likely a key is to appear in a generated map.
-fn key_weight(command: &str, key: &str) -> f64 {
-    match (command, key) {
-        ("header", "appId") => 0.85,
-        ("header", _) => 0.25,
-        (_, "text" | "id") => 0.45,
-        (_, "label" | "optional") => 0.1,
-        _ if SELECTOR_KEYS.iter().chain(TAP_KEYS).any(|(k, _)| *k == key) => 0.05,
-        _ => 0.5,
+    match mode {
+        Mode::Valid => typed,
+        Mode::Noisy => prop_oneof![12 => typed, 1 => ctx.tree.clone()].boxed(),
     }
 }
 
-/// A map with some of `keys` (typed values), in random order, now and then an unknown key.
+/// The text of a generated key (keys are strings in the generator).
+fn key_text(y: &Y) -> String {
+    match y {
+        Y::Str(s) => s.clone(),
+        other => format!("{other:?}"),
+    }
+}
+
+/// Which keys valid mode must give together (one alternative is chosen) and which it must
+/// leave out with that alternative. Other keys are optional.
+fn variants(command: &str) -> Vec<(Vec<&'static str>, Vec<&'static str>)> {
+    let v = |req: &[&'static str], excl: &[&'static str]| (req.to_vec(), excl.to_vec());
+    match command {
+        "tapOn" | "doubleTapOn" | "longPressOn" => vec![v(&["text"], &[]), v(&["id"], &[]), v(&["point"], &[])],
+        "assertVisible" | "assertNotVisible" | "copyTextFrom" | "selector" => {
+            vec![v(&["text"], &[]), v(&["id"], &[])]
+        }
+        "runFlow" | "retry" => vec![v(&["file"], &["commands"]), v(&["commands"], &["file"])],
+        "assertKeychain" => vec![
+            v(&["key", "present"], &["unchanged", "since"]),
+            v(&["unchanged", "since"], &["key", "present"]),
+        ],
+        "swipe" => vec![
+            v(&["direction"], &["start", "end", "from"]),
+            v(&["start", "end"], &["direction", "from"]),
+            v(&["from", "direction"], &["start", "end"]),
+        ],
+        "extendedWaitUntil" => vec![v(&["visible"], &[]), v(&["notVisible"], &[])],
+        "repeat" => vec![v(&["times", "commands"], &[]), v(&["while", "commands"], &[])],
+        "when" => vec![v(&["platform"], &[]), v(&["visible"], &[]), v(&["notVisible"], &[])],
+        "header" => vec![v(&["appId"], &[]), v(&["app"], &[]), v(&["url"], &[])],
+        "setPermissions" | "addMedia" => vec![v(&["permissions", "files"], &[])],
+        "openLink" => vec![v(&["link"], &[])],
+        "assertTrue" => vec![v(&["condition"], &[])],
+        "assertScreenshot" | "takeScreenshot" | "startRecording" => vec![v(&["path"], &[])],
+        "assertWithAI" => vec![v(&["assertion"], &[])],
+        "extractTextWithAI" => vec![v(&["query"], &[])],
+        "inputText" | "setClipboard" => vec![v(&["text"], &[])],
+        "pressKey" => vec![v(&["key"], &[])],
+        "scrollUntilVisible" => vec![v(&["element"], &[])],
+        "setLocation" => vec![v(&["latitude", "longitude"], &[])],
+        "travel" => vec![v(&["points"], &[])],
+        "setOrientation" => vec![v(&["orientation"], &[])],
+        "setAirplaneMode" | "setDarkMode" => vec![v(&["value"], &[])],
+        "runScript" => vec![v(&["file"], &[])],
+        "evalScript" => vec![v(&["script"], &[])],
+        "snapshot" => vec![v(&["name"], &[])],
+        "assertSession" | "setNetwork" => vec![v(&["state"], &[])],
+        "assertConvex" => vec![v(&["authenticated"], &[])],
+        "background" => vec![v(&["for"], &[])],
+        _ => vec![v(&[], &[])],
+    }
+}
+
+/// How likely an optional key is to appear in a generated map.
+fn key_weight(mode: Mode, command: &str, key: &str) -> f64 {
+    match (mode, command, key) {
+        (Mode::Noisy, "header", "appId") => 0.85,
+        (_, "header", _) => 0.25,
+        (Mode::Noisy, _, "text" | "id") => 0.45,
+        (_, _, "label" | "optional") => 0.1,
+        _ if SELECTOR_KEYS.iter().chain(TAP_KEYS).any(|(k, _)| *k == key) => 0.05,
+        (Mode::Valid, _, _) => 0.3,
+        (Mode::Noisy, _, _) => 0.5,
+    }
+}
+
+/// A map with some of `keys` (typed values) in random order. Valid mode gives the keys one
+/// of the command's [`variants`] needs; noisy mode any subset, now and then an unknown key.
 fn object(command: &'static str, keys: Vec<(&'static str, KeyType)>, ctx: &Ctx) -> BoxedStrategy<Vec<(String, Y)>> {
-    let parts: Vec<BoxedStrategy<Option<(String, Y)>>> = keys
-        .into_iter()
-        .map(|(k, kt)| {
-            option::weighted(key_weight(command, k), value(command, k, kt, ctx))
-                .prop_map(move |v| v.map(|v| (k.to_string(), v)))
-                .boxed()
-        })
-        .collect();
-    let extra = option::weighted(0.05, (select(KEY_POOL.clone()), ctx.tree.clone()));
-    (parts, extra)
-        .prop_map(|(parts, extra)| {
-            let mut m: Vec<(String, Y)> = parts.into_iter().flatten().collect();
-            m.extend(extra.map(|(k, v)| (k.to_string(), v)));
-            dedup(m)
-        })
-        .prop_shuffle()
-        .boxed()
+    let mode = ctx.mode;
+    let alternatives: Vec<(Vec<&str>, Vec<&str>)> = match mode {
+        Mode::Valid => variants(command),
+        Mode::Noisy => vec![(vec![], vec![])],
+    };
+    let mut strategies = Vec::new();
+    for (required, excluded) in alternatives {
+        let parts: Vec<BoxedStrategy<Option<(String, Y)>>> = keys
+            .iter()
+            .filter(|(k, _)| !excluded.contains(k))
+            .map(|&(k, kt)| {
+                let p = if required.contains(&k) {
+                    1.0
+                } else {
+                    key_weight(mode, command, k)
+                };
+                maybe(p, value(command, k, kt, ctx))
+                    .prop_map(move |v| v.map(|v| (k.to_string(), v)))
+                    .boxed()
+            })
+            .collect();
+        let extra_p = if mode == Mode::Noisy { 0.05 } else { 0.0 };
+        let extra = maybe(extra_p, (select(KEY_POOL.clone()), ctx.tree.clone()));
+        strategies.push(
+            (parts, extra)
+                .prop_map(|(parts, extra)| {
+                    let mut m: Vec<(String, Y)> = parts.into_iter().flatten().collect();
+                    m.extend(extra.map(|(k, v)| (k.to_string(), v)));
+                    dedup(m)
+                })
+                .prop_shuffle()
+                .boxed(),
+        );
+    }
+    Union::new(strategies).boxed()
+}
+
+/// `Some` with probability `p` (0 and 1 included).
+fn maybe<S: Strategy + 'static>(p: f64, s: S) -> BoxedStrategy<Option<S::Value>>
+where
+    S::Value: Clone,
+{
+    if p <= 0.0 {
+        Just(None).boxed()
+    } else if p >= 1.0 {
+        s.prop_map(Some).boxed()
+    } else {
+        option::weighted(p, s).boxed()
+    }
 }
 
 /// A selector: a text regex, or a map of selector keys with nested relations.
-fn selector(tree: &BoxedStrategy<Y>) -> BoxedStrategy<Y> {
+fn selector(mode: Mode, tree: &BoxedStrategy<Y>) -> BoxedStrategy<Y> {
     let tree = tree.clone();
-    strs(TEXTS)
+    pick(mode, TEXTS, BAD_TEXTS)
         .prop_recursive(3, 24, 4, move |inner| {
             let ctx = Ctx {
+                mode,
                 tree: tree.clone(),
                 selector: inner.clone(),
                 steps: Just(Y::Seq(vec![])).boxed(),
@@ -878,8 +970,13 @@ fn command_keys(spec: &CommandSpec) -> Vec<(&'static str, KeyType)> {
 /// One step of a command: bare, `name: value` or `name: {keys}`.
 fn command(spec: &'static CommandSpec, ctx: &Ctx) -> BoxedStrategy<Y> {
     let name = spec.name;
-    let mut forms: Vec<(u32, BoxedStrategy<Y>)> = vec![(1, Just(map1(name, Y::Null)).boxed())];
-    if matches!(spec.string_form, StringForm::Bare | StringForm::BareOrValue(_)) {
+    let mut forms: Vec<(u32, BoxedStrategy<Y>)> = Vec::new();
+    let bare_ok = matches!(spec.string_form, StringForm::Bare | StringForm::BareOrValue(_));
+    if ctx.mode == Mode::Noisy || bare_ok {
+        // `- name:` with nothing after the colon.
+        forms.push((1, Just(map1(name, Y::Null)).boxed()));
+    }
+    if bare_ok {
         forms.push((4, Just(Y::Str(name.to_string())).boxed()));
     }
     if let StringForm::Value(kt) | StringForm::BareOrValue(kt) = spec.string_form {
@@ -903,36 +1000,47 @@ fn command_weight(name: &str) -> u32 {
 }
 
 /// A list of steps; `depth` levels of nested commands (runFlow, repeat, retry).
-fn steps(depth: u32, tree: &BoxedStrategy<Y>, max_len: usize) -> BoxedStrategy<Y> {
+fn steps(mode: Mode, depth: u32, tree: &BoxedStrategy<Y>, max_len: usize) -> BoxedStrategy<Y> {
     let inner = if depth == 0 {
         prop_oneof![Just(Y::Seq(vec![])), Just(Y::Null)].boxed()
     } else {
-        steps(depth - 1, tree, 4)
+        steps(mode, depth - 1, tree, 4)
     };
     let ctx = Ctx {
+        mode,
         tree: tree.clone(),
-        selector: selector(tree),
+        selector: selector(mode, tree),
         steps: inner,
     };
     let commands: Vec<(u32, BoxedStrategy<Y>)> = COMMANDS
         .iter()
         .map(|spec| (command_weight(spec.name), command(spec, &ctx)))
         .collect();
-    let step = prop_oneof![
-        24 => Union::new_weighted(commands),
-        1 => select(LEGACY_ACTIONS).prop_map(|a| map1("action", Y::Str(a.to_string()))),
-        1 => Just(Y::Str("hide keyboard".into())),
-        1 => tree.clone(),
-        1 => select(&["tapon", "openBrowser", "assertvisible", "launch"][..]).prop_map(|n| map1(n, Y::Str("x".into()))),
+    let commands = Union::new_weighted(commands);
+    let legacy = prop_oneof![
+        select(LEGACY_ACTIONS).prop_map(|a| map1("action", Y::Str(a.to_string()))),
+        Just(Y::Str("hide keyboard".into())),
     ];
+    let step = match mode {
+        Mode::Valid => prop_oneof![40 => commands, 1 => legacy].boxed(),
+        Mode::Noisy => prop_oneof![
+            24 => commands,
+            2 => legacy,
+            1 => tree.clone(),
+            1 => select(&["tapon", "openBrowser", "assertvisible", "launch"][..])
+                .prop_map(|n| map1(n, Y::Str("x".into()))),
+        ]
+        .boxed(),
+    };
     vec(step, 0..max_len).prop_map(Y::Seq).boxed()
 }
 
-fn header(tree: &BoxedStrategy<Y>) -> BoxedStrategy<Y> {
+fn header(mode: Mode, tree: &BoxedStrategy<Y>) -> BoxedStrategy<Y> {
     let ctx = Ctx {
+        mode,
         tree: tree.clone(),
-        selector: selector(tree),
-        steps: steps(0, tree, 3),
+        selector: selector(mode, tree),
+        steps: steps(mode, 0, tree, 3),
     };
     object("header", HEADER_KEYS.to_vec(), &ctx).prop_map(Y::Map).boxed()
 }
@@ -940,10 +1048,12 @@ fn header(tree: &BoxedStrategy<Y>) -> BoxedStrategy<Y> {
 /// A whole generated file: its documents and the style seed to render them with.
 fn document() -> impl Strategy<Value = (Doc, u64)> {
     let tree = tree();
-    let steps = steps(2, &tree, 12);
-    let header = header(&tree);
+    let valid = (header(Mode::Valid, &tree), steps(Mode::Valid, 2, &tree, 12));
+    let steps = steps(Mode::Noisy, 2, &tree, 12);
+    let header = header(Mode::Noisy, &tree);
     let doc = prop_oneof![
-        16 => (header.clone(), steps.clone()).prop_map(|(h, s)| Doc::Flow(h, s)),
+        12 => valid.prop_map(|(h, s)| Doc::Flow(h, s)),
+        6 => (header.clone(), steps.clone()).prop_map(|(h, s)| Doc::Flow(h, s)),
         1 => steps.clone().prop_map(Doc::StepsOnly),
         1 => header.clone().prop_map(Doc::HeaderOnly),
         1 => (header, steps.clone(), steps).prop_map(|(a, b, c)| Doc::Three(a, b, c)),
@@ -1332,4 +1442,28 @@ fn deep_nesting_is_an_error() {
 fn many_documents_are_an_error() {
     assert_refused("10000 documents", &"---\n".repeat(10_000));
     assert_refused("10000 documents with content", &"--- a\n".repeat(10_000));
+}
+
+#[test]
+#[ignore]
+fn zz_generator_stats() {
+    let mut runner = TestRunner::new(config(1));
+    let strategy = document();
+    let mut hist = std::collections::BTreeMap::<String, usize>::new();
+    let mut valid = 0;
+    for _ in 0..1000 {
+        let (doc, seed) = strategy.new_tree(&mut runner).expect("generate").current();
+        let text = render(&doc, seed);
+        let (_, diags) = parse_flow(&text, Path::new("x.yaml"));
+        let errs: Vec<_> = diags.iter().filter(|d| d.is_error()).collect();
+        if errs.is_empty() { valid += 1; }
+        for e in errs {
+            let m: String = e.message.split('\'').enumerate().map(|(i, p)| if i % 2 == 1 { "_" } else { p }).collect();
+            *hist.entry(m.chars().take(70).collect()).or_default() += 1;
+        }
+    }
+    let mut v: Vec<_> = hist.into_iter().collect();
+    v.sort_by_key(|(_, n)| std::cmp::Reverse(*n));
+    for (m, n) in v.iter().take(40) { println!("{n:5} {m}"); }
+    println!("valid {valid}/1000");
 }

@@ -1,0 +1,28 @@
+//! The embedded virtual device farm: an Appium-compatible server that simulates an Expo app
+//! using @clerk/expo and ConvexProviderWithClerk on iOS and Android, known bugs included.
+//!
+//! `knobs` (the model's settings), `clock` (virtual time, seeded draws), `clerk` (the fake
+//! Clerk server side), `app` (one virtual device: app process, storage, auth state machines),
+//! `ui` (the screen tree), `source` / `find` / `render` (page source, locators, PNG),
+//! `server` (the Appium HTTP protocol).
+pub mod app;
+pub mod clerk;
+pub mod clock;
+pub mod knobs;
+pub mod ui;
+
+/// The platform a virtual device runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Platform {
+    Ios,
+    Android,
+}
+
+impl Platform {
+    pub fn name(self) -> &'static str {
+        match self {
+            Platform::Ios => "iOS",
+            Platform::Android => "Android",
+        }
+    }
+}
