@@ -273,7 +273,11 @@ fn selector(rng: &mut Rng, flow_style: bool) -> String {
     match rng.range(0, 4) {
         0 => format!("\"{}\"", rng.pick(TEXTS).replace('\\', "\\\\")),
         1 | 2 => format!("{{id: {}}}", rng.pick(IDS)),
-        3 => format!("{{text: \"{}\", index: {}}}", rng.pick(TEXTS).replace('\\', "\\\\"), rng.range(0, 3)),
+        3 => format!(
+            "{{text: \"{}\", index: {}}}",
+            rng.pick(TEXTS).replace('\\', "\\\\"),
+            rng.range(0, 3)
+        ),
         _ if flow_style => format!(
             "{{id: {}, {}: {{id: {}}}}}",
             rng.pick(IDS),
@@ -333,7 +337,13 @@ fn step(rng: &mut Rng, s: &mut String, n: usize, snapshots: &mut Vec<String>) {
             );
         }
         5 | 6 => {
-            let text = rng.pick(&["${USER_NAME}", "${GREETING}", "${QUERY}", "plain text", "${HARNESS_EMAIL}"]);
+            let text = rng.pick(&[
+                "${USER_NAME}",
+                "${GREETING}",
+                "${QUERY}",
+                "plain text",
+                "${HARNESS_EMAIL}",
+            ]);
             let _ = writeln!(s, "- inputText: \"{text}\"");
         }
         7..=9 => {
@@ -373,11 +383,7 @@ fn step(rng: &mut Rng, s: &mut String, n: usize, snapshots: &mut Vec<String>) {
             None => s.push_str("- assertKeychain: {key: __clerk_client_jwt, present: true}\n"),
         },
         15 => {
-            let _ = writeln!(
-                s,
-                "- assertSession: {{state: signedIn, within: {}s}}",
-                rng.range(5, 20)
-            );
+            let _ = writeln!(s, "- assertSession: {{state: signedIn, within: {}s}}", rng.range(5, 20));
         }
         16 => {
             let _ = writeln!(

@@ -29,11 +29,7 @@ pub fn hmac_sha256(key: &[u8], msg: &[u8]) -> [u8; 32] {
 /// Encodes claims as an HS256 JWT with a key id.
 pub fn encode_hs256(claims: &Value, kid: &str, key: &[u8]) -> String {
     let header = serde_json::json!({"alg": "HS256", "typ": "JWT", "kid": kid});
-    let signing = format!(
-        "{}.{}",
-        B64.encode(header.to_string()),
-        B64.encode(claims.to_string())
-    );
+    let signing = format!("{}.{}", B64.encode(header.to_string()), B64.encode(claims.to_string()));
     let sig = hmac_sha256(key, signing.as_bytes());
     format!("{signing}.{}", B64.encode(sig))
 }
@@ -54,7 +50,10 @@ pub fn claims(token: &str) -> Option<Map<String, Value>> {
 
 /// Hex SHA-256 of a secret: how tokens appear in snapshots and reports.
 pub fn digest(secret: &str) -> String {
-    Sha256::digest(secret.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+    Sha256::digest(secret.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 /// A token for display: its claims' identifiers and its digest, never the token.
@@ -88,7 +87,11 @@ mod tests {
 
     #[test]
     fn encode_then_read_claims() {
-        let t = encode_hs256(&serde_json::json!({"sid": "sess_1", "aud": "convex", "exp": 60}), "ins_1", b"k");
+        let t = encode_hs256(
+            &serde_json::json!({"sid": "sess_1", "aud": "convex", "exp": 60}),
+            "ins_1",
+            b"k",
+        );
         let c = claims(&t).unwrap();
         assert_eq!(c["sid"], "sess_1");
         assert_eq!(c["exp"], 60);

@@ -2,6 +2,7 @@
 //! lives in the library; this module turns results into output and an exit code
 //! (`crate::exit_codes`).
 mod check;
+mod sim;
 
 use std::path::PathBuf;
 
@@ -28,11 +29,31 @@ pub enum Command {
     /// named `devices` are device profiles, under `apps` app profiles, anything else a flow.
     /// Exit code 0 when valid, 2 when any file has an error.
     Check(CheckArgs),
+    /// The embedded virtual device farm.
+    #[command(subcommand)]
+    Sim(SimCommand),
     /// Print the JSON Schema of a YAML format (for editors).
     Schema {
         /// Which format.
         #[arg(value_enum, default_value = "flow")]
         kind: SchemaKind,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum SimCommand {
+    /// Serve the virtual farm: an Appium-compatible server with virtual iOS and Android
+    /// devices running a Clerk + Convex app. Prints its URL, serves until interrupted.
+    Serve {
+        /// Port to listen on (0: a free port).
+        #[arg(long, default_value_t = 4723)]
+        port: u16,
+        /// Address to listen on. Keep it on loopback.
+        #[arg(long, default_value = "127.0.0.1")]
+        host: std::net::IpAddr,
+        /// Run seed: every device's random draws derive from it.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
     },
 }
 
@@ -82,6 +103,7 @@ pub fn main_impl() -> i32 {
         .try_init();
     match cli.command {
         Command::Check(args) => check::run(args),
+        Command::Sim(SimCommand::Serve { port, host, seed }) => sim::serve(host, port, seed),
         Command::Schema { kind } => {
             print!("{}", crate::schema::render(kind));
             exit_codes::OK

@@ -28,8 +28,13 @@ pub const IOS_SERVICE: &str = "app:no-auth";
 /// expo-secure-store's default keychainService, the prefix of Android SharedPreferences keys.
 pub const ANDROID_PREFIX: &str = "key_v1";
 /// Items ClerkKit keeps in the keychain under the bundle id (cleared by native signOut).
-pub const IOS_NATIVE_ITEMS: [&str; 5] =
-    ["clerkDeviceToken", "cachedClient", "cachedEnvironment", "clerkDeviceTokenSynced", "AttestKeyId"];
+pub const IOS_NATIVE_ITEMS: [&str; 5] = [
+    "clerkDeviceToken",
+    "cachedClient",
+    "cachedEnvironment",
+    "clerkDeviceTokenSynced",
+    "AttestKeyId",
+];
 
 /// A stored value and when it was last written.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -193,7 +198,11 @@ impl Device {
     pub fn new(udid: &str, platform: Platform, knobs: Knobs, run_seed: u64) -> Self {
         let seed = knobs.seed.unwrap_or_else(|| Rng::device_seed(run_seed, udid));
         let mut rng = Rng::new(seed);
-        let clerk = FakeClerk::new(&mut rng, knobs.password.clone(), (knobs.session_lifetime_secs * 1000.0) as u64);
+        let clerk = FakeClerk::new(
+            &mut rng,
+            knobs.password.clone(),
+            (knobs.session_lifetime_secs * 1000.0) as u64,
+        );
         Device {
             udid: udid.to_string(),
             name: match platform {
@@ -245,7 +254,12 @@ impl Device {
         // Step through due events in order so each sees its own time.
         let target = self.now() + d.as_millis() as u64;
         loop {
-            let next_at = self.queue.iter().map(|(at, _, _, _)| *at).filter(|at| *at <= target).min();
+            let next_at = self
+                .queue
+                .iter()
+                .map(|(at, _, _, _)| *at)
+                .filter(|at| *at <= target)
+                .min();
             match next_at {
                 Some(at) if at > self.now() => {
                     self.clock.jump(Duration::from_millis(at - self.now()));
@@ -267,7 +281,9 @@ impl Device {
     }
 
     fn schedule(&mut self, after_ms: u64, ev: Event) {
-        let Some(generation_id) = self.proc.as_ref().map(|p| p.generation_id) else { return };
+        let Some(generation_id) = self.proc.as_ref().map(|p| p.generation_id) else {
+            return;
+        };
         self.seq += 1;
         let at = self.now() + after_ms;
         self.queue.push((at, self.seq, generation_id, ev));
@@ -289,7 +305,12 @@ impl Device {
             .map(|l| {
                 let ts = iso8601(l.wall_ms);
                 let line = match self.platform {
-                    Platform::Ios => format!("{} {} HarnessDemo[{pid}] <Notice>: [javascript] {}", &ts[..19], self.name.replace(' ', ""), l.message),
+                    Platform::Ios => format!(
+                        "{} {} HarnessDemo[{pid}] <Notice>: [javascript] {}",
+                        &ts[..19],
+                        self.name.replace(' ', ""),
+                        l.message
+                    ),
                     Platform::Android => format!(
                         "{}-{} {}.{:03}  {pid:>5}  {:>5} I ReactNativeJS: {}",
                         &ts[5..7],
@@ -364,9 +385,17 @@ impl Device {
         };
         match self.platform {
             Platform::Ios => {
-                self.storage.native_keychain.insert("clerkDeviceToken".into(), item.clone());
+                self.storage
+                    .native_keychain
+                    .insert("clerkDeviceToken".into(), item.clone());
                 for k in ["cachedClient", "cachedEnvironment"] {
-                    self.storage.native_keychain.insert(k.into(), Item { value: format!("{{\"object\":\"{k}\"}}"), ..item.clone() });
+                    self.storage.native_keychain.insert(
+                        k.into(),
+                        Item {
+                            value: format!("{{\"object\":\"{k}\"}}"),
+                            ..item.clone()
+                        },
+                    );
                 }
             }
             Platform::Android => {
@@ -444,7 +473,10 @@ impl Device {
         let mut s = String::from("<?xml version='1.0' encoding='utf-8' standalone='yes' ?>\n<map>\n");
         for (k, i) in &self.storage.secure_store {
             let env = i.envelope.clone().unwrap_or_default();
-            s.push_str(&format!("    <string name=\"{ANDROID_PREFIX}-{k}\">{}</string>\n", xml_escape(&env)));
+            s.push_str(&format!(
+                "    <string name=\"{ANDROID_PREFIX}-{k}\">{}</string>\n",
+                xml_escape(&env)
+            ));
         }
         s.push_str("</map>\n");
         s
@@ -481,9 +513,12 @@ impl Device {
             focused: None,
             launched_ms: now,
         });
-        let had_session = self
-            .stored_client_token()
-            .is_some_and(|t| self.clerk.clients.iter().any(|c| c.token == t && c.sessions.iter().any(|s| s.status == SessionStatus::Active)));
+        let had_session = self.stored_client_token().is_some_and(|t| {
+            self.clerk
+                .clients
+                .iter()
+                .any(|c| c.token == t && c.sessions.iter().any(|s| s.status == SessionStatus::Active))
+        });
         self.launches.push(LaunchRecord {
             launched_ms: now,
             had_session,
@@ -542,12 +577,17 @@ impl Device {
         p.foreground = true;
         let idle_since = p.backgrounded_at.take();
         let token = self.stored_client_token();
-        if let (Some(since), Some(timeout), Some(token)) = (idle_since, self.knobs.inactivity_timeout_secs, token.as_ref()) {
+        if let (Some(since), Some(timeout), Some(token)) =
+            (idle_since, self.knobs.inactivity_timeout_secs, token.as_ref())
+        {
             self.clerk.touch(token, since);
             self.clerk.expire_idle(token, now, (timeout * 1000.0) as u64);
         }
         self.clerk.expire(now);
-        let session_id = self.proc.as_ref().and_then(|p| p.session.as_ref().map(|s| s.id.clone()));
+        let session_id = self
+            .proc
+            .as_ref()
+            .and_then(|p| p.session.as_ref().map(|s| s.id.clone()));
         if let Some(sid) = session_id
             && self.clerk.session_status(&sid) != Some(SessionStatus::Active)
         {
@@ -560,7 +600,11 @@ impl Device {
             self.native_sign_out();
         } else if let Some(token) = token {
             self.clerk.touch(&token, now);
-            if self.proc.as_ref().is_some_and(|p| p.session.is_some() && p.ica == Ica::True) {
+            if self
+                .proc
+                .as_ref()
+                .is_some_and(|p| p.session.is_some() && p.ica == Ica::True)
+            {
                 self.log("convex: refetched auth token after resume");
             }
         }
@@ -613,9 +657,16 @@ impl Device {
         let token = self.stored_client_token();
         if let Some(j) = &token {
             let head: String = j.chars().take(20).collect();
-            self.log(format!("bootstrap: calling native configure with bearerToken={head}...(len {})", j.len()));
+            self.log(format!(
+                "bootstrap: calling native configure with bearerToken={head}...(len {})",
+                j.len()
+            ));
             let synced = match self.platform {
-                Platform::Ios => self.storage.native_keychain.get("clerkDeviceToken").is_some_and(|i| &i.value == j),
+                Platform::Ios => self
+                    .storage
+                    .native_keychain
+                    .get("clerkDeviceToken")
+                    .is_some_and(|i| &i.value == j),
                 Platform::Android => true,
             };
             let t = match (self.platform, synced) {
@@ -646,7 +697,10 @@ impl Device {
             p.native_session = sid.clone();
         }
         if restored || self.proc.as_ref().is_some_and(|p| !p.clerk_loaded) {
-            self.log(format!("bootstrap: poll #1 getSession() -> {}", sid.unwrap_or_else(|| "undefined".into())));
+            self.log(format!(
+                "bootstrap: poll #1 getSession() -> {}",
+                sid.unwrap_or_else(|| "undefined".into())
+            ));
         }
     }
 
@@ -736,7 +790,10 @@ impl Device {
             return;
         }
         let token = self.stored_client_token();
-        match self.clerk.sign_in(&mut self.rng, token.as_deref(), &identifier, &password, now) {
+        match self
+            .clerk
+            .sign_in(&mut self.rng, token.as_deref(), &identifier, &password, now)
+        {
             Err(e) => {
                 let p = self.proc.as_mut().expect("running");
                 p.form.busy = false;
@@ -750,7 +807,8 @@ impl Device {
                     p.memory_token = Some(client_token.clone());
                 }
                 self.write_native_token(&client_token);
-                let stale = self.proc.as_ref().is_some_and(|p| p.signed_out_in_runtime) && self.knobs.convex_stale_bug();
+                let stale =
+                    self.proc.as_ref().is_some_and(|p| p.signed_out_in_runtime) && self.knobs.convex_stale_bug();
                 {
                     let p = self.proc.as_mut().expect("running");
                     p.session = Some(session.clone());
@@ -778,7 +836,10 @@ impl Device {
     }
 
     fn on_sign_out_done(&mut self) {
-        let sid = self.proc.as_ref().and_then(|p| p.session.as_ref().map(|s| s.id.clone()));
+        let sid = self
+            .proc
+            .as_ref()
+            .and_then(|p| p.session.as_ref().map(|s| s.id.clone()));
         if let Some(sid) = &sid {
             self.clerk.end_session(sid);
         }
@@ -913,29 +974,79 @@ impl Device {
             Platform::Ios => (390, 844),
             Platform::Android => (393, 873),
         };
-        let full = Rect { x: 0, y: 0, width: w, height: h };
+        let full = Rect {
+            x: 0,
+            y: 0,
+            width: w,
+            height: h,
+        };
         let running_fg = self.proc.as_ref().is_some_and(|p| p.foreground);
         if !running_fg {
             let (id, name) = match self.platform {
                 Platform::Ios => ("com.apple.springboard", "SpringBoard"),
                 Platform::Android => ("com.google.android.apps.nexuslauncher", "Launcher"),
             };
-            let icon = UiNode::new(Kind::Button, Rect { x: 24, y: 120, width: 72, height: 90 }).text(APP_NAME);
+            let icon = UiNode::new(
+                Kind::Button,
+                Rect {
+                    x: 24,
+                    y: 120,
+                    width: 72,
+                    height: 90,
+                },
+            )
+            .text(APP_NAME);
             let root = UiNode::new(Kind::Application, full)
                 .text(name)
                 .child(UiNode::new(Kind::Window, full).child(icon));
-            return UiTree { platform: self.platform, app_id: id.into(), app_name: name.into(), width: w, height: h, root };
+            return UiTree {
+                platform: self.platform,
+                app_id: id.into(),
+                app_name: name.into(),
+                width: w,
+                height: h,
+                root,
+            };
         }
         let view = self.auth_view();
         let knobs_key = self.knobs.key_convex_by_session;
         let p = self.proc.as_ref().expect("running");
-        let content = Rect { x: 0, y: 60, width: w, height: h - 60 };
-        let row = |i: i32| Rect { x: 20, y: 120 + i * 56, width: w - 40, height: 48 };
+        let content = Rect {
+            x: 0,
+            y: 60,
+            width: w,
+            height: h - 60,
+        };
+        let row = |i: i32| Rect {
+            x: 20,
+            y: 120 + i * 56,
+            width: w - 40,
+            height: 48,
+        };
         let screen = match p.screen {
             Screen::Loading => UiNode::new(Kind::Group, content)
                 .id("screen-loading")
-                .child(UiNode::new(Kind::Spinner, Rect { x: w / 2 - 20, y: h / 2 - 60, width: 40, height: 40 }))
-                .child(UiNode::new(Kind::Text, Rect { x: 20, y: h / 2, width: w - 40, height: 30 }).text("Loading…")),
+                .child(UiNode::new(
+                    Kind::Spinner,
+                    Rect {
+                        x: w / 2 - 20,
+                        y: h / 2 - 60,
+                        width: 40,
+                        height: 40,
+                    },
+                ))
+                .child(
+                    UiNode::new(
+                        Kind::Text,
+                        Rect {
+                            x: 20,
+                            y: h / 2,
+                            width: w - 40,
+                            height: 30,
+                        },
+                    )
+                    .text("Loading…"),
+                ),
             Screen::NetworkError => UiNode::new(Kind::Group, content)
                 .id("screen-network-error")
                 .child(
@@ -949,20 +1060,26 @@ impl Device {
                     .id("screen-sign-in")
                     .child(UiNode::new(Kind::Text, row(0)).text(format!("Continue to {APP_NAME}")))
                     .child(UiNode::new(Kind::Text, row(1)).text("Welcome! Sign in to continue"));
-                let mut ident = UiNode::new(Kind::TextField, row(2)).id("auth-identifier").text(p.form.identifier.clone());
+                let mut ident = UiNode::new(Kind::TextField, row(2))
+                    .id("auth-identifier")
+                    .text(p.form.identifier.clone());
                 ident.placeholder = Some("Enter your email or username".into());
                 ident.focused = p.focused.as_deref() == Some("auth-identifier");
                 ident.enabled = p.form.step == FormStep::Identifier;
                 s = s.child(ident);
                 let mut next = 3;
                 if p.form.step == FormStep::Password {
-                    let mut pw = UiNode::new(Kind::SecureField, row(3)).id("auth-password").text(p.form.password.clone());
+                    let mut pw = UiNode::new(Kind::SecureField, row(3))
+                        .id("auth-password")
+                        .text(p.form.password.clone());
                     pw.placeholder = Some("Enter your password".into());
                     pw.focused = p.focused.as_deref() == Some("auth-password");
                     s = s.child(pw);
                     next = 4;
                 }
-                let mut cont = UiNode::new(Kind::Button, row(next)).id("auth-continue").text("Continue");
+                let mut cont = UiNode::new(Kind::Button, row(next))
+                    .id("auth-continue")
+                    .text("Continue");
                 cont.enabled = !p.form.busy;
                 s = s.child(cont);
                 if let Some(e) = &p.form.error {
@@ -972,12 +1089,28 @@ impl Device {
             }
             Screen::Home => {
                 let rows: [(&str, &str, String); 7] = [
-                    ("SESSION AUD", "session-aud", if view.signed_in { "convex".into() } else { "none".into() }),
-                    ("CONVEX AUTHENTICATED", "convex-authenticated", view.convex_authenticated.to_string()),
+                    (
+                        "SESSION AUD",
+                        "session-aud",
+                        if view.signed_in { "convex".into() } else { "none".into() },
+                    ),
+                    (
+                        "CONVEX AUTHENTICATED",
+                        "convex-authenticated",
+                        view.convex_authenticated.to_string(),
+                    ),
                     ("CONVEX LOADING", "convex-loading", view.convex_loading.to_string()),
                     ("CLERK SIGNED IN", "clerk-signed-in", view.signed_in.to_string()),
-                    ("SESSION ID", "session-id", view.session_id.clone().unwrap_or_else(|| "none".into())),
-                    ("NATIVE SESSION", "native-session-id", p.native_session.clone().unwrap_or_else(|| "null".into())),
+                    (
+                        "SESSION ID",
+                        "session-id",
+                        view.session_id.clone().unwrap_or_else(|| "none".into()),
+                    ),
+                    (
+                        "NATIVE SESSION",
+                        "native-session-id",
+                        p.native_session.clone().unwrap_or_else(|| "null".into()),
+                    ),
                     ("KEY CONVEX BY SESSION", "key-convex-by-session", knobs_key.to_string()),
                 ];
                 let mut s = UiNode::new(Kind::Group, content).id("screen-home");
@@ -987,7 +1120,18 @@ impl Device {
                     s = s.child(
                         UiNode::new(Kind::Group, r)
                             .child(UiNode::new(Kind::Text, Rect { width: half, ..r }).text(label))
-                            .child(UiNode::new(Kind::Text, Rect { x: r.x + half, width: half, ..r }).id(id).text(value)),
+                            .child(
+                                UiNode::new(
+                                    Kind::Text,
+                                    Rect {
+                                        x: r.x + half,
+                                        width: half,
+                                        ..r
+                                    },
+                                )
+                                .id(id)
+                                .text(value),
+                            ),
                     );
                 }
                 s.child(UiNode::new(Kind::Button, row(8)).id("sign-out").text("Sign out"))
@@ -996,7 +1140,14 @@ impl Device {
         let root = UiNode::new(Kind::Application, full)
             .text(APP_NAME)
             .child(UiNode::new(Kind::Window, full).child(screen));
-        UiTree { platform: self.platform, app_id: BUNDLE_ID.into(), app_name: APP_NAME.into(), width: w, height: h, root }
+        UiTree {
+            platform: self.platform,
+            app_id: BUNDLE_ID.into(),
+            app_name: APP_NAME.into(),
+            width: w,
+            height: h,
+            root,
+        }
     }
 }
 
@@ -1013,7 +1164,11 @@ pub struct AuthView {
 }
 
 fn xml_escape(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;").replace('\'', "&apos;")
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+        .replace('\'', "&apos;")
 }
 
 /// Drives a device through the sign-in screen (tests and benchmarks).
@@ -1033,7 +1188,10 @@ mod tests {
 
     fn device(platform: Platform, knobs: Knobs, seed: u64) -> Device {
         // Virtual time only moves when the test advances it.
-        let knobs = Knobs { time_scale: 1e-6, ..knobs };
+        let knobs = Knobs {
+            time_scale: 1e-6,
+            ..knobs
+        };
         Device::new("dev-1", platform, knobs, seed)
     }
 
@@ -1057,13 +1215,22 @@ mod tests {
     fn sign_in_writes_the_client_jwt_per_platform() {
         let mut ios = signed_in_device(Platform::Ios, Knobs::default(), 1);
         let e = ios.storage_entries();
-        assert!(e.iter().any(|x| x.store == "keychain" && x.service == IOS_SERVICE && x.key == CLIENT_JWT_KEY));
+        assert!(
+            e.iter()
+                .any(|x| x.store == "keychain" && x.service == IOS_SERVICE && x.key == CLIENT_JWT_KEY)
+        );
         assert!(e.iter().any(|x| x.service == BUNDLE_ID && x.key == "clerkDeviceToken"));
         let android = signed_in_device(Platform::Android, Knobs::default(), 1);
         let xml = android.secure_store_xml();
-        assert!(xml.contains("<string name=\"key_v1-__clerk_client_jwt\">{&quot;ct&quot;:"), "{xml}");
+        assert!(
+            xml.contains("<string name=\"key_v1-__clerk_client_jwt\">{&quot;ct&quot;:"),
+            "{xml}"
+        );
         assert!(xml.contains("&quot;keystoreAlias&quot;:&quot;key_v1&quot;"));
-        assert!(!xml.contains(&android.storage.secure_store[CLIENT_JWT_KEY].value), "the value is encrypted");
+        assert!(
+            !xml.contains(&android.storage.secure_store[CLIENT_JWT_KEY].value),
+            "the value is encrypted"
+        );
         let ui = ios.ui();
         assert_eq!(ui.root.children[0].children[0].test_id.as_deref(), Some("screen-home"));
     }
@@ -1077,26 +1244,54 @@ mod tests {
             assert!(v.signed_in && v.convex_authenticated, "{v:?}");
         }
         assert_eq!(d.storage.secure_store[CLIENT_JWT_KEY], token);
-        assert!(d.launches.iter().skip(1).all(|l| l.restored_after_ms.is_some_and(|ms| (1000..=2600).contains(&ms))));
+        assert!(
+            d.launches
+                .iter()
+                .skip(1)
+                .all(|l| l.restored_after_ms.is_some_and(|ms| (1000..=2600).contains(&ms)))
+        );
     }
 
     #[test]
     fn ios_failed_restore_keeps_the_jwt_and_clears_native_items() {
-        let mut d = signed_in_device(Platform::Ios, Knobs { restore_rate: 0.0, ..Knobs::default() }, 4);
+        let mut d = signed_in_device(
+            Platform::Ios,
+            Knobs {
+                restore_rate: 0.0,
+                ..Knobs::default()
+            },
+            4,
+        );
         let token = d.storage.secure_store[CLIENT_JWT_KEY].clone();
         let v = cold_start(&mut d);
         assert!(!v.signed_in && v.loaded, "{v:?}");
-        assert_eq!(d.storage.secure_store[CLIENT_JWT_KEY], token, "__clerk_client_jwt unchanged");
+        assert_eq!(
+            d.storage.secure_store[CLIENT_JWT_KEY], token,
+            "__clerk_client_jwt unchanged"
+        );
         assert!(d.storage.native_keychain.is_empty(), "clearAllKeychainItems");
         let ui = d.ui();
-        assert_eq!(ui.root.children[0].children[0].test_id.as_deref(), Some("screen-sign-in"));
+        assert_eq!(
+            ui.root.children[0].children[0].test_id.as_deref(),
+            Some("screen-sign-in")
+        );
         let logs: Vec<String> = d.take_logs().into_iter().map(|l| l.1).collect();
-        assert!(logs.iter().any(|l| l.contains("getSession() -> undefined")), "{logs:#?}");
+        assert!(
+            logs.iter().any(|l| l.contains("getSession() -> undefined")),
+            "{logs:#?}"
+        );
     }
 
     #[test]
     fn token_cache_off_never_restores() {
-        let mut d = signed_in_device(Platform::Android, Knobs { token_cache: false, ..Knobs::default() }, 5);
+        let mut d = signed_in_device(
+            Platform::Android,
+            Knobs {
+                token_cache: false,
+                ..Knobs::default()
+            },
+            5,
+        );
         assert!(!d.storage.secure_store.contains_key(CLIENT_JWT_KEY));
         assert!(!cold_start(&mut d).signed_in);
     }
@@ -1105,8 +1300,20 @@ mod tests {
     fn convex_stale_after_sign_out_sign_in_and_the_fixes() {
         for (knobs, expect) in [
             (Knobs::default(), false),
-            (Knobs { convex: "1.42.2".into(), ..Knobs::default() }, true),
-            (Knobs { key_convex_by_session: true, ..Knobs::default() }, true),
+            (
+                Knobs {
+                    convex: "1.42.2".into(),
+                    ..Knobs::default()
+                },
+                true,
+            ),
+            (
+                Knobs {
+                    key_convex_by_session: true,
+                    ..Knobs::default()
+                },
+                true,
+            ),
         ] {
             for platform in [Platform::Ios, Platform::Android] {
                 let mut d = signed_in_device(platform, knobs.clone(), 6);
@@ -1136,7 +1343,14 @@ mod tests {
         assert!(v.signed_in && v.convex_authenticated, "{v:?}");
         assert_eq!(d.app_state(), app_state::FOREGROUND);
         // With an inactivity timeout shorter than the background, the session expires.
-        let mut d = signed_in_device(Platform::Ios, Knobs { inactivity_timeout_secs: Some(30.0), ..Knobs::default() }, 7);
+        let mut d = signed_in_device(
+            Platform::Ios,
+            Knobs {
+                inactivity_timeout_secs: Some(30.0),
+                ..Knobs::default()
+            },
+            7,
+        );
         d.background(70.0);
         assert!(!d.auth_view().signed_in);
     }
@@ -1151,7 +1365,14 @@ mod tests {
         d.set_network(true);
         assert!(cold_start(&mut d).signed_in);
         // With the resource cache, an offline cold start is signed in.
-        let mut d = signed_in_device(Platform::Android, Knobs { resource_cache: true, ..Knobs::default() }, 8);
+        let mut d = signed_in_device(
+            Platform::Android,
+            Knobs {
+                resource_cache: true,
+                ..Knobs::default()
+            },
+            8,
+        );
         d.set_network(false);
         assert!(cold_start(&mut d).signed_in);
     }
@@ -1170,7 +1391,14 @@ mod tests {
 
     #[test]
     fn wrong_password_and_empty_identifier_show_errors() {
-        let mut d = device(Platform::Ios, Knobs { password: Some("right".into()), ..Knobs::default() }, 10);
+        let mut d = device(
+            Platform::Ios,
+            Knobs {
+                password: Some("right".into()),
+                ..Knobs::default()
+            },
+            10,
+        );
         d.launch();
         d.advance(Duration::from_secs(10));
         d.tap(Some("auth-continue"));

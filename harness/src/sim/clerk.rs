@@ -107,7 +107,11 @@ impl FakeClerk {
     pub fn active_session(&mut self, token: &str, now_ms: u64) -> Option<Session> {
         self.expire(now_ms);
         let c = self.client_mut(token)?;
-        c.sessions.iter().rev().find(|s| s.status == SessionStatus::Active).cloned()
+        c.sessions
+            .iter()
+            .rev()
+            .find(|s| s.status == SessionStatus::Active)
+            .cloned()
     }
 
     /// Ends sessions idle longer than `timeout_ms` (inactivity timeout).
@@ -164,8 +168,16 @@ impl FakeClerk {
             None => {
                 let id = rng.ident("client_", 27);
                 let rotating = rng.ident("", 20);
-                let token = jwt::encode_hs256(&json!({"id": id, "rotating_token": rotating}), "ins_virtual", SIGNING_KEY);
-                self.clients.push(Client { id, token, sessions: vec![] });
+                let token = jwt::encode_hs256(
+                    &json!({"id": id, "rotating_token": rotating}),
+                    "ins_virtual",
+                    SIGNING_KEY,
+                );
+                self.clients.push(Client {
+                    id,
+                    token,
+                    sessions: vec![],
+                });
                 self.clients.len() - 1
             }
         };
@@ -238,8 +250,14 @@ mod tests {
     fn sign_in_sign_out_and_tokens() {
         let mut rng = Rng::new(1);
         let mut clerk = FakeClerk::new(&mut rng, None, 3_600_000);
-        assert_eq!(clerk.sign_in(&mut rng, None, "", "x", 0).unwrap_err(), SignInError::EmptyIdentifier);
-        assert_eq!(clerk.sign_in(&mut rng, None, "a@b.c", "", 0).unwrap_err(), SignInError::WrongPassword);
+        assert_eq!(
+            clerk.sign_in(&mut rng, None, "", "x", 0).unwrap_err(),
+            SignInError::EmptyIdentifier
+        );
+        assert_eq!(
+            clerk.sign_in(&mut rng, None, "a@b.c", "", 0).unwrap_err(),
+            SignInError::WrongPassword
+        );
         let (token, s1) = clerk.sign_in(&mut rng, None, "a@b.c", "pw", 0).unwrap();
         assert_eq!(clerk.active_session(&token, 10).unwrap().id, s1.id);
         clerk.end_session(&s1.id);

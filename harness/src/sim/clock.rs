@@ -19,7 +19,10 @@ impl Clock {
     pub fn new(scale: f64) -> Self {
         Clock {
             started: Instant::now(),
-            epoch_ms: SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0),
+            epoch_ms: SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .map(|d| d.as_millis() as u64)
+                .unwrap_or(0),
             scale,
             jumped_ms: 0,
         }

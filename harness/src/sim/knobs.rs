@@ -74,19 +74,34 @@ impl Knobs {
     /// Checks values the type cannot: versions and ranges. The message names the knob.
     pub fn validate(&self) -> Result<(), String> {
         if version(&self.clerk_expo).is_none() {
-            return Err(format!("harness:options.clerkExpo '{}' is not a major.minor.patch version", self.clerk_expo));
+            return Err(format!(
+                "harness:options.clerkExpo '{}' is not a major.minor.patch version",
+                self.clerk_expo
+            ));
         }
         if version(&self.convex).is_none() {
-            return Err(format!("harness:options.convex '{}' is not a major.minor.patch version", self.convex));
+            return Err(format!(
+                "harness:options.convex '{}' is not a major.minor.patch version",
+                self.convex
+            ));
         }
         if !(0.0..=1.0).contains(&self.restore_rate) {
-            return Err(format!("harness:options.restoreRate {} is not between 0 and 1", self.restore_rate));
+            return Err(format!(
+                "harness:options.restoreRate {} is not between 0 and 1",
+                self.restore_rate
+            ));
         }
         if !(0.0..=100.0).contains(&self.latency_scale) {
-            return Err(format!("harness:options.latencyScale {} is not between 0 and 100", self.latency_scale));
+            return Err(format!(
+                "harness:options.latencyScale {} is not between 0 and 100",
+                self.latency_scale
+            ));
         }
         if !(self.time_scale > 0.0 && self.time_scale <= 10_000.0) {
-            return Err(format!("harness:options.timeScale {} is not in (0, 10000]", self.time_scale));
+            return Err(format!(
+                "harness:options.timeScale {} is not in (0, 10000]",
+                self.time_scale
+            ));
         }
         if self.session_lifetime_secs <= 0.0 {
             return Err("harness:options.sessionLifetimeSecs must be positive".into());
@@ -115,11 +130,19 @@ mod tests {
         assert_eq!(version("3.2"), None);
         let k = Knobs::default();
         assert!(k.ios_restore_bug() && k.convex_stale_bug());
-        let fixed = Knobs { clerk_expo: "3.2.9".into(), convex: "1.42.2".into(), ..Knobs::default() };
+        let fixed = Knobs {
+            clerk_expo: "3.2.9".into(),
+            convex: "1.42.2".into(),
+            ..Knobs::default()
+        };
         assert!(!fixed.ios_restore_bug() && !fixed.convex_stale_bug());
-        let keyed = Knobs { key_convex_by_session: true, ..Knobs::default() };
+        let keyed = Knobs {
+            key_convex_by_session: true,
+            ..Knobs::default()
+        };
         assert!(!keyed.convex_stale_bug());
-        let parsed: Knobs = serde_json::from_value(serde_json::json!({"clerkExpo": "3.2.9", "restoreRate": 0.5})).unwrap();
+        let parsed: Knobs =
+            serde_json::from_value(serde_json::json!({"clerkExpo": "3.2.9", "restoreRate": 0.5})).unwrap();
         assert_eq!(parsed.restore_rate, 0.5);
         assert!(serde_json::from_value::<Knobs>(serde_json::json!({"bogus": 1})).is_err());
     }

@@ -8,7 +8,11 @@
 pub mod app;
 pub mod clerk;
 pub mod clock;
+pub mod find;
 pub mod knobs;
+pub mod render;
+pub mod server;
+pub mod source;
 pub mod ui;
 
 /// The platform a virtual device runs.

@@ -167,7 +167,10 @@ impl UiTree {
         let node = self.root.at(path)?;
         Some(match &node.test_id {
             Some(id) => format!("tid-{id}"),
-            None => format!("path-{}", path.iter().map(|i| i.to_string()).collect::<Vec<_>>().join(".")),
+            None => format!(
+                "path-{}",
+                path.iter().map(|i| i.to_string()).collect::<Vec<_>>().join(".")
+            ),
         })
     }
 

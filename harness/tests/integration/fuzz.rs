@@ -479,9 +479,13 @@ const TEXTS: &[&str] = &[
 /// Texts that are wrong somewhere: bad regexes, bad templates, empty.
 const BAD_TEXTS: &[&str] = &["[unclosed", "*", "a**", "(?P<x", "*star", "${", "${}", "", " "];
 
-const WORDS: &[&str] = &["a", "foo", "x1", "home", "Sign", "ok", "camera", "location", "all", "b_2"];
+const WORDS: &[&str] = &[
+    "a", "foo", "x1", "home", "Sign", "ok", "camera", "location", "all", "b_2",
+];
 
-const DURATIONS: &[&str] = &["10s", "500ms", "2m", "1h", "1m30s", "1.5s", "0s", "70s", "250ms", "3600s", "1.25s"];
+const DURATIONS: &[&str] = &[
+    "10s", "500ms", "2m", "1h", "1m30s", "1.5s", "0s", "70s", "250ms", "3600s", "1.25s",
+];
 
 const BAD_DURATIONS: &[&str] = &["10", "10 parsecs", "s", "8d", "169h", "", "1..5s", "ms", "1e3ms", "-1s"];
 
@@ -493,13 +497,23 @@ const GEO: &[&str] = &["52.52,13.40", "-90,180", "0,0", "1e1,2", "52.53, 13.41"]
 
 const BAD_GEO: &[&str] = &["91,0", "x,y", "NaN,0", "1"];
 
-const FLOW_PATHS: &[&str] = &["subflows/sign-in.yaml", "../shared/b.yml", "sub flow.yaml", "${DIR}/a.yaml"];
+const FLOW_PATHS: &[&str] = &[
+    "subflows/sign-in.yaml",
+    "../shared/b.yml",
+    "sub flow.yaml",
+    "${DIR}/a.yaml",
+];
 
 const BAD_FLOW_PATHS: &[&str] = &["x.txt", "", "subflows/"];
 
 const FILE_NAMES: &[&str] = &["home-screen", "shots/a.png", "ünï", "a b"];
 
-const APP_IDS: &[&str] = &["com.example.app", "${APP_ID}", "com.harness.clerkconvex", "https://example.com"];
+const APP_IDS: &[&str] = &[
+    "com.example.app",
+    "${APP_ID}",
+    "com.harness.clerkconvex",
+    "https://example.com",
+];
 
 const APP_PATHS: &[&str] = &["apps/clerk-expo-convex.yaml", "../apps/x.yaml", "apps/missing.yaml"];
 
@@ -516,8 +530,28 @@ const PERMISSIONS: &[&str] = &["all", "camera", "location", "notifications", "me
 const PERMISSION_VALUES: &[&str] = &["allow", "deny", "unset", "ALLOW"];
 
 const RAW: &[&str] = &[
-    ".nan", ".inf", "-.inf", "~", "null", "0x1F", "0o17", "1e3", "+1", "-0", "yes", "on", "1_000", "!!str 5",
-    "!!int 7", "!custom x", "&anc value", "*undefined", "12:30", "2024-01-01", "0.", ".5",
+    ".nan",
+    ".inf",
+    "-.inf",
+    "~",
+    "null",
+    "0x1F",
+    "0o17",
+    "1e3",
+    "+1",
+    "-0",
+    "yes",
+    "on",
+    "1_000",
+    "!!str 5",
+    "!!int 7",
+    "!custom x",
+    "&anc value",
+    "*undefined",
+    "12:30",
+    "2024-01-01",
+    "0.",
+    ".5",
 ];
 
 /// Keys for random maps: mostly real names, some noise.
@@ -788,7 +822,11 @@ fn value(command: &'static str, key: &'static str, kt: KeyType, ctx: &Ctx) -> Bo
         KeyType::StrList => {
             let item = str_pool(mode, command, key);
             // Where an empty list is an error, valid mode lists at least two items.
-            let min = if noisy || !matches!(key, "points" | "files" | "unchanged" | "") { 0 } else { 2 };
+            let min = if noisy || !matches!(key, "points" | "files" | "unchanged" | "") {
+                0
+            } else {
+                2
+            };
             prop_oneof![
                 4 => vec(item.clone(), min..4).prop_map(Y::Seq),
                 if min == 0 { 1 } else { 0 } => item,
@@ -1456,14 +1494,23 @@ fn zz_generator_stats() {
         let text = render(&doc, seed);
         let (_, diags) = parse_flow(&text, Path::new("x.yaml"));
         let errs: Vec<_> = diags.iter().filter(|d| d.is_error()).collect();
-        if errs.is_empty() { valid += 1; }
+        if errs.is_empty() {
+            valid += 1;
+        }
         for e in errs {
-            let m: String = e.message.split('\'').enumerate().map(|(i, p)| if i % 2 == 1 { "_" } else { p }).collect();
+            let m: String = e
+                .message
+                .split('\'')
+                .enumerate()
+                .map(|(i, p)| if i % 2 == 1 { "_" } else { p })
+                .collect();
             *hist.entry(m.chars().take(70).collect()).or_default() += 1;
         }
     }
     let mut v: Vec<_> = hist.into_iter().collect();
     v.sort_by_key(|(_, n)| std::cmp::Reverse(*n));
-    for (m, n) in v.iter().take(40) { println!("{n:5} {m}"); }
+    for (m, n) in v.iter().take(40) {
+        println!("{n:5} {m}");
+    }
     println!("valid {valid}/1000");
 }

@@ -3,3 +3,5 @@ mod cli;
 mod fuzz;
 mod invalid_flows;
 mod roundtrip;
+mod sim_model;
+mod sim_server;

@@ -1,0 +1,137 @@
+//! The virtual device reproduces the two bugs with the documented rates (seeded).
+
+use std::time::Duration;
+
+use harness::sim::Platform;
+use harness::sim::app::{Device, sign_in};
+use harness::sim::knobs::Knobs;
+
+fn device(platform: Platform, knobs: Knobs, seed: u64) -> Device {
+    // Virtual time moves only when the test advances it.
+    Device::new(
+        "stats",
+        platform,
+        Knobs {
+            time_scale: 1e-6,
+            ..knobs
+        },
+        seed,
+    )
+}
+
+/// Signs in once, then force-quits and relaunches `n` times; returns how many cold starts
+/// restored the session.
+fn restores(platform: Platform, knobs: Knobs, seed: u64, n: usize) -> usize {
+    let mut d = device(platform, knobs, seed);
+    d.launch();
+    sign_in(&mut d, "demo@harness.dev", "secret");
+    assert!(d.auth_view().signed_in);
+    let mut ok = 0;
+    for _ in 0..n {
+        d.terminate();
+        d.launch();
+        d.advance(Duration::from_secs(10));
+        if d.auth_view().signed_in {
+            ok += 1;
+        }
+    }
+    ok
+}
+
+#[test]
+fn ios_3_2_7_restores_about_30_percent_of_cold_starts() {
+    let n = 400;
+    let ok = restores(Platform::Ios, Knobs::default(), 2026, n);
+    let rate = ok as f64 / n as f64;
+    assert!((0.23..=0.37).contains(&rate), "restore rate {rate} ({ok}/{n})");
+    // Other seeds, same law.
+    for seed in [1, 2, 3] {
+        let r = restores(Platform::Ios, Knobs::default(), seed, n) as f64 / n as f64;
+        assert!((0.23..=0.37).contains(&r), "seed {seed}: {r}");
+    }
+}
+
+#[test]
+fn restore_rate_knob_is_honoured() {
+    let r = restores(
+        Platform::Ios,
+        Knobs {
+            restore_rate: 0.8,
+            ..Knobs::default()
+        },
+        9,
+        400,
+    ) as f64
+        / 400.0;
+    assert!((0.73..=0.87).contains(&r), "{r}");
+}
+
+#[test]
+fn android_and_fixed_clerk_restore_every_time() {
+    assert_eq!(restores(Platform::Android, Knobs::default(), 2026, 200), 200);
+    let fixed = Knobs {
+        clerk_expo: "3.2.9".into(),
+        ..Knobs::default()
+    };
+    assert_eq!(restores(Platform::Ios, fixed, 2026, 200), 200);
+}
+
+#[test]
+fn without_token_cache_no_cold_start_restores() {
+    let knobs = Knobs {
+        token_cache: false,
+        ..Knobs::default()
+    };
+    assert_eq!(restores(Platform::Android, knobs.clone(), 1, 50), 0);
+    assert_eq!(
+        restores(
+            Platform::Ios,
+            Knobs {
+                clerk_expo: "3.2.9".into(),
+                ..knobs
+            },
+            1,
+            50
+        ),
+        0
+    );
+}
+
+fn convex_after_resign_in(platform: Platform, knobs: Knobs, seed: u64) -> bool {
+    let mut d = device(platform, knobs, seed);
+    d.launch();
+    sign_in(&mut d, "demo@harness.dev", "secret");
+    assert!(d.auth_view().convex_authenticated, "first sign-in authenticates Convex");
+    d.tap(Some("sign-out"));
+    d.advance(Duration::from_secs(3));
+    sign_in(&mut d, "demo@harness.dev", "secret");
+    let v = d.auth_view();
+    assert!(v.signed_in, "{v:?}");
+    d.advance(Duration::from_secs(30));
+    d.auth_view().convex_authenticated
+}
+
+#[test]
+fn convex_bug_appears_only_with_1_34_1_unkeyed() {
+    for seed in 0..20 {
+        for platform in [Platform::Ios, Platform::Android] {
+            assert!(
+                !convex_after_resign_in(platform, Knobs::default(), seed),
+                "1.34.1 must show the bug"
+            );
+            let fixed = Knobs {
+                convex: "1.42.2".into(),
+                ..Knobs::default()
+            };
+            assert!(convex_after_resign_in(platform, fixed, seed), "1.42.2 must not");
+            let keyed = Knobs {
+                key_convex_by_session: true,
+                ..Knobs::default()
+            };
+            assert!(
+                convex_after_resign_in(platform, keyed, seed),
+                "keyConvexBySession must not"
+            );
+        }
+    }
+}

@@ -1,0 +1,214 @@
+//! The virtual farm's HTTP protocol: W3C errors and statuses, and 64 concurrent devices.
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+/// Starts a farm on a free loopback port in a background runtime; returns its address.
+fn start_farm(seed: u64) -> String {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+        rt.block_on(async move {
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            tx.send(listener.local_addr().unwrap().to_string()).unwrap();
+            harness::sim::server::serve(listener, harness::sim::server::Farm::new(seed)).await.unwrap();
+        });
+    });
+    rx.recv_timeout(Duration::from_secs(10)).expect("farm started")
+}
+
+/// One HTTP/1.1 request; returns (status, JSON body).
+fn http(addr: &str, method: &str, path: &str, body: Option<&Value>) -> (u16, Value) {
+    let mut s = TcpStream::connect(addr).expect("connect");
+    s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    let payload = body.map(|b| b.to_string()).unwrap_or_default();
+    let req = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{payload}",
+        payload.len()
+    );
+    s.write_all(req.as_bytes()).unwrap();
+    let mut raw = Vec::new();
+    s.read_to_end(&mut raw).unwrap();
+    let text = String::from_utf8_lossy(&raw);
+    let status: u16 = text.split_whitespace().nth(1).and_then(|c| c.parse().ok()).expect("status line");
+    let body = text.split_once("\r\n\r\n").map(|x| x.1).unwrap_or("");
+    (status, serde_json::from_str(body).unwrap_or(Value::Null))
+}
+
+fn new_session(addr: &str, caps: Value) -> String {
+    let (st, v) = http(addr, "POST", "/session", Some(&json!({"capabilities": {"alwaysMatch": caps}})));
+    assert_eq!(st, 200, "{v}");
+    v["value"]["sessionId"].as_str().unwrap().to_string()
+}
+
+fn find(addr: &str, sid: &str, using: &str, value: &str) -> (u16, Value) {
+    http(addr, "POST", &format!("/session/{sid}/element"), Some(&json!({"using": using, "value": value})))
+}
+
+fn element(v: &Value) -> String {
+    v["value"]["element-6066-11e4-a52e-4f735466cecf"].as_str().unwrap().to_string()
+}
+
+fn wait_for(addr: &str, sid: &str, test_id: &str) -> String {
+    let start = Instant::now();
+    loop {
+        let (st, v) = find(addr, sid, "accessibility id", test_id);
+        if st == 200 {
+            return element(&v);
+        }
+        assert!(start.elapsed() < Duration::from_secs(20), "{test_id} never appeared: {v}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn exec(addr: &str, sid: &str, script: &str, args: Value) -> (u16, Value) {
+    http(addr, "POST", &format!("/session/{sid}/execute/sync"), Some(&json!({"script": script, "args": [args]})))
+}
+
+/// Signs in, force-quits, relaunches and returns what the home screen says.
+fn cycle(addr: &str, platform: &str, udid: &str) -> (String, String) {
+    let sid = new_session(
+        addr,
+        json!({"platformName": platform, "appium:udid": udid, "harness:options": {"latencyScale": 0.02, "restoreRate": 1.0}}),
+    );
+    let field = wait_for(addr, &sid, "auth-identifier");
+    http(addr, "POST", &format!("/session/{sid}/element/{field}/value"), Some(&json!({"text": "a@b.c"})));
+    let cont = wait_for(addr, &sid, "auth-continue");
+    http(addr, "POST", &format!("/session/{sid}/element/{cont}/click"), None);
+    let pw = wait_for(addr, &sid, "auth-password");
+    http(addr, "POST", &format!("/session/{sid}/element/{pw}/value"), Some(&json!({"text": "pw"})));
+    let cont = wait_for(addr, &sid, "auth-continue");
+    http(addr, "POST", &format!("/session/{sid}/element/{cont}/click"), None);
+    wait_for(addr, &sid, "screen-home");
+    let arg = if platform == "iOS" { json!({"bundleId": "com.harness.clerkconvex"}) } else { json!({"appId": "com.harness.clerkconvex"}) };
+    assert_eq!(exec(addr, &sid, "mobile: terminateApp", arg.clone()).1["value"], true);
+    assert_eq!(exec(addr, &sid, "mobile: queryAppState", arg.clone()).1["value"], 1);
+    assert_eq!(exec(addr, &sid, "mobile: activateApp", arg).0, 200);
+    wait_for(addr, &sid, "screen-home");
+    let sess = wait_for(addr, &sid, "session-id");
+    let text = http(addr, "GET", &format!("/session/{sid}/element/{sess}/text"), None).1["value"].as_str().unwrap().to_string();
+    let signed = wait_for(addr, &sid, "clerk-signed-in");
+    let signed = http(addr, "GET", &format!("/session/{sid}/element/{signed}/text"), None).1["value"].as_str().unwrap().to_string();
+    assert_eq!(http(addr, "DELETE", &format!("/session/{sid}"), None).0, 200);
+    (text, signed)
+}
+
+#[test]
+fn sixty_four_devices_at_once() {
+    let addr = start_farm(7);
+    let handles: Vec<_> = (0..64)
+        .map(|i| {
+            let addr = addr.clone();
+            std::thread::spawn(move || cycle(&addr, if i % 2 == 0 { "iOS" } else { "Android" }, &format!("dev-{i}")))
+        })
+        .collect();
+    let mut sessions = std::collections::BTreeSet::new();
+    for h in handles {
+        let (sess, signed) = h.join().expect("device thread");
+        assert_eq!(signed, "true");
+        assert!(sess.starts_with("sess_"));
+        sessions.insert(sess);
+    }
+    assert_eq!(sessions.len(), 64, "every device has its own session");
+    let (_, v) = http(&addr, "GET", "/appium/sessions", None);
+    assert_eq!(v["value"], json!([]), "no session left open");
+}
+
+#[test]
+fn errors_are_w3c_with_appium_statuses() {
+    let addr = start_farm(1);
+    let err = |v: &Value| v["value"]["error"].as_str().unwrap_or("").to_string();
+    let (st, v) = http(&addr, "POST", "/session", Some(&json!({"capabilities": {"alwaysMatch": {}}})));
+    assert_eq!((st, err(&v).as_str()), (400, "invalid argument"));
+    let (st, v) = http(&addr, "POST", "/session", Some(&json!({"capabilities": {"alwaysMatch": {"platformName": "iOS", "appium:automationName": "UiAutomator2"}}})));
+    assert_eq!((st, err(&v).as_str()), (500, "session not created"));
+    let (st, v) = http(&addr, "POST", "/session", Some(&json!({"capabilities": {"alwaysMatch": {"platformName": "Android", "appium:appPackage": "com.other"}}})));
+    assert_eq!((st, err(&v).as_str()), (500, "session not created"));
+    let (st, v) = http(&addr, "POST", "/session", Some(&json!({"capabilities": {"alwaysMatch": {"platformName": "iOS", "harness:options": {"restoreRate": 2}}}})));
+    assert_eq!((st, err(&v).as_str()), (400, "invalid argument"));
+    assert!(v["value"]["message"].as_str().unwrap().contains("restoreRate"));
+    let (st, v) = http(&addr, "GET", "/session/nope/source", None);
+    assert_eq!((st, err(&v).as_str()), (404, "invalid session id"));
+    let (st, v) = http(&addr, "GET", "/no/such/route", None);
+    assert_eq!((st, err(&v).as_str()), (404, "unknown command"));
+    let sid = new_session(&addr, json!({"platformName": "Android", "harness:options": {"latencyScale": 0.0}}));
+    let (st, v) = http(&addr, "PUT", &format!("/session/{sid}/source"), None);
+    assert_eq!((st, err(&v).as_str()), (405, "unknown method"));
+    let (st, v) = find(&addr, &sid, "accessibility id", "nothing-here");
+    assert_eq!((st, err(&v).as_str()), (404, "no such element"));
+    let (st, v) = find(&addr, &sid, "-android uiautomator", "new UiSelector()");
+    assert_eq!((st, err(&v).as_str()), (400, "invalid selector"));
+    let (st, v) = find(&addr, &sid, "xpath", "//*[");
+    assert_eq!((st, err(&v).as_str()), (400, "invalid selector"));
+    let (st, v) = exec(&addr, &sid, "mobile: clearKeychains", json!({}));
+    assert_eq!((st, err(&v).as_str()), (500, "unsupported operation"));
+    assert!(v["value"]["message"].as_str().unwrap().contains("mobile: clearKeychains"));
+    let (st, v) = exec(&addr, &sid, "mobile: terminateApp", json!({"bundleId": "com.harness.clerkconvex"}));
+    assert_eq!((st, err(&v).as_str()), (400, "invalid argument"));
+    let (st, v) = exec(&addr, &sid, "return 1", json!({}));
+    assert_eq!((st, err(&v).as_str()), (500, "unsupported operation"));
+    let (st, v) = http(&addr, "POST", &format!("/session/{sid}/timeouts"), Some(&json!({"script": 1000})));
+    assert_eq!((st, err(&v).as_str()), (405, "unknown method"), "as Appium's native drivers answer");
+    // A stale element: the sign-in field disappears once signed in.
+    let sign_in = wait_for(&addr, &sid, "screen-sign-in");
+    exec(&addr, &sid, "mobile: terminateApp", json!({"appId": "com.harness.clerkconvex"}));
+    let (st, v) = http(&addr, "GET", &format!("/session/{sid}/element/{sign_in}/text"), None);
+    assert_eq!((st, err(&v).as_str()), (404, "stale element reference"));
+    let (st, v) = http(&addr, "POST", &format!("/session/{sid}/se/log"), Some(&json!({"type": "syslog"})));
+    assert_eq!((st, err(&v).as_str()), (400, "invalid argument"));
+    let (st, v) = http(&addr, "POST", &format!("/session/{sid}"), Some(&json!({})));
+    assert_eq!(st, 405, "{v}");
+    assert_eq!(http(&addr, "DELETE", &format!("/session/{sid}"), None).0, 200);
+    assert_eq!(http(&addr, "DELETE", &format!("/session/{sid}"), None).0, 404);
+}
+
+#[test]
+fn same_udid_keeps_its_keychain_across_sessions_and_is_exclusive() {
+    let addr = start_farm(3);
+    let caps = json!({"platformName": "iOS", "appium:udid": "phone-1", "appium:noReset": true, "harness:options": {"latencyScale": 0.0, "restoreRate": 1.0}});
+    let sid = new_session(&addr, caps.clone());
+    let (st, _) = http(&addr, "POST", "/session", Some(&json!({"capabilities": {"alwaysMatch": caps.clone()}})));
+    assert_eq!(st, 500, "a device serves one session at a time");
+    let f = wait_for(&addr, &sid, "auth-identifier");
+    http(&addr, "POST", &format!("/session/{sid}/element/{f}/value"), Some(&json!({"text": "a@b.c"})));
+    let c = wait_for(&addr, &sid, "auth-continue");
+    http(&addr, "POST", &format!("/session/{sid}/element/{c}/click"), None);
+    let p = wait_for(&addr, &sid, "auth-password");
+    http(&addr, "POST", &format!("/session/{sid}/element/{p}/value"), Some(&json!({"text": "pw"})));
+    let c = wait_for(&addr, &sid, "auth-continue");
+    http(&addr, "POST", &format!("/session/{sid}/element/{c}/click"), None);
+    wait_for(&addr, &sid, "screen-home");
+    http(&addr, "DELETE", &format!("/session/{sid}"), None);
+    // A new session on the same device, noReset: the app restores the session from the keychain.
+    let sid = new_session(&addr, caps);
+    exec(&addr, &sid, "mobile: terminateApp", json!({"bundleId": "com.harness.clerkconvex"}));
+    exec(&addr, &sid, "mobile: launchApp", json!({"bundleId": "com.harness.clerkconvex"}));
+    wait_for(&addr, &sid, "screen-home");
+    let (_, v) = exec(&addr, &sid, "mobile: virtualSecureStore", json!({}));
+    assert!(v["value"].as_array().unwrap().iter().any(|e| e["key"] == "__clerk_client_jwt" && e["service"] == "app:no-auth"));
+    // W3C pointer tap by coordinates on the sign-out button, then the sign-in screen.
+    let so = wait_for(&addr, &sid, "sign-out");
+    let (_, r) = http(&addr, "GET", &format!("/session/{sid}/element/{so}/rect"), None);
+    let (x, y) = (r["value"]["x"].as_i64().unwrap() + 5, r["value"]["y"].as_i64().unwrap() + 5);
+    let tap = json!({"actions": [{"type": "pointer", "id": "finger", "parameters": {"pointerType": "touch"}, "actions": [
+        {"type": "pointerMove", "duration": 0, "x": x, "y": y}, {"type": "pointerDown", "button": 0},
+        {"type": "pause", "duration": 50}, {"type": "pointerUp", "button": 0}]}]});
+    assert_eq!(http(&addr, "POST", &format!("/session/{sid}/actions"), Some(&tap)).0, 200);
+    wait_for(&addr, &sid, "screen-sign-in");
+    // Key actions type into the focused field.
+    let f = wait_for(&addr, &sid, "auth-identifier");
+    http(&addr, "POST", &format!("/session/{sid}/element/{f}/click"), None);
+    let keys = json!({"actions": [{"type": "key", "id": "kb", "actions": [
+        {"type": "keyDown", "value": "h"}, {"type": "keyUp", "value": "h"}, {"type": "keyDown", "value": "i"}, {"type": "keyUp", "value": "i"}]}]});
+    http(&addr, "POST", &format!("/session/{sid}/actions"), Some(&keys));
+    let (_, t) = http(&addr, "GET", &format!("/session/{sid}/element/{f}/text"), None);
+    assert_eq!(t["value"], "hi");
+    let (_, src) = http(&addr, "GET", &format!("/session/{sid}/source"), None);
+    assert!(src["value"].as_str().unwrap().contains("XCUIElementTypeTextField"));
+    let (_, shot) = http(&addr, "GET", &format!("/session/{sid}/screenshot"), None);
+    assert!(shot["value"].as_str().unwrap().starts_with("iVBORw0KGgo"), "base64 PNG");
+    http(&addr, "DELETE", &format!("/session/{sid}"), None);
+}
