@@ -254,7 +254,7 @@ pub struct VirtualKnobs {
     pub token_cache: bool,
     /// Whether Clerk's resource cache (offline client state) is used.
     pub resource_cache: bool,
-    /// Probability (0..=1) that the OS restores the app instead of cold-starting it.
+    /// Probability (0..=1) that an iOS cold start with @clerk/expo 3.2.7 restores the session.
     pub restore_rate: f64,
     /// Network state at launch.
     pub network: Network,

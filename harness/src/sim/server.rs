@@ -320,14 +320,18 @@ fn create(farm: &Farm, caps: Map<String, Value>) -> Result<Value, WdError> {
         Some(u) => (u.to_string(), false),
         None => (format!("virtual-{}-{n}", platform.name().to_lowercase()), true),
     };
-    let sid = format!(
-        "{:08x}-{:04x}-4{:03x}-a{:03x}-{:012x}",
-        farm.seed as u32 ^ n as u32,
-        n & 0xffff,
-        n & 0xfff,
-        (n >> 12) & 0xfff,
-        n
-    );
+    let sid = {
+        let mut r = crate::sim::clock::Rng::new(crate::sim::clock::Rng::device_seed(farm.seed, &n.to_string()));
+        let (a, b) = (r.next_u64(), r.next_u64());
+        format!(
+            "{:08x}-{:04x}-4{:03x}-{:04x}-{:012x}",
+            a >> 32,
+            (a >> 16) & 0xffff,
+            a & 0xfff,
+            0x8000 | ((b >> 48) & 0x3fff),
+            b & 0xffff_ffff_ffff
+        )
+    };
     let mut sessions = farm
         .sessions
         .lock()
