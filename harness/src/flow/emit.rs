@@ -472,7 +472,7 @@ fn condition(c: &Condition) -> Y {
 
 fn scalar(y: &Y) -> Option<String> {
     Some(match y {
-        Y::S(v) => serde_json::to_string(v).unwrap_or_else(|_| "\"\"".into()),
+        Y::S(v) => quote(v),
         Y::B(v) => v.to_string(),
         Y::I(v) => v.to_string(),
         Y::F(v) => {
@@ -489,6 +489,29 @@ fn scalar(y: &Y) -> Option<String> {
     })
 }
 
+/// A YAML double-quoted scalar: every character outside YAML's printable set is escaped
+/// (JSON's quoting is not enough: it leaves DEL and C1 controls raw, which YAML rejects).
+fn quote(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            '\r' => out.push_str("\\r"),
+            c if (c as u32) < 0x20 || c as u32 == 0x7f => out.push_str(&format!("\\x{:02X}", c as u32)),
+            c if (0x80..=0x9f).contains(&(c as u32)) || c == '\u{feff}' || c == '\u{fffe}' || c == '\u{ffff}' => {
+                out.push_str(&format!("\\u{:04X}", c as u32))
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
 fn key(k: &str) -> String {
     let plain = k.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
         && k.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-'))
@@ -496,7 +519,7 @@ fn key(k: &str) -> String {
     if plain {
         k.to_string()
     } else {
-        serde_json::to_string(k).unwrap_or_else(|_| "\"\"".into())
+        quote(k)
     }
 }
 
