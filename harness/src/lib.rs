@@ -6,11 +6,15 @@
 //! (the `harness` command line), `exit_codes`.
 pub mod cli;
 pub mod diag;
+pub mod driver;
+pub mod exec;
 pub mod exit_codes;
 pub mod flow;
 pub mod jwt;
 pub mod lower;
 pub mod profile;
+pub mod report;
+pub mod run;
 pub mod schema;
 pub mod sim;
 pub mod yaml;

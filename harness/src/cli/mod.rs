@@ -2,6 +2,7 @@
 //! lives in the library; this module turns results into output and an exit code
 //! (`crate::exit_codes`).
 mod check;
+mod run;
 mod sim;
 
 use std::path::PathBuf;
@@ -29,6 +30,11 @@ pub enum Command {
     /// named `devices` are device profiles, under `apps` app profiles, anything else a flow.
     /// Exit code 0 when valid, 2 when any file has an error.
     Check(CheckArgs),
+    /// Run flows on devices: every flow × device × iteration, with reports.
+    ///
+    /// Exit code 0 when everything passed, 1 when a test failed, 2 for invalid input
+    /// (nothing ran), 3 for an infrastructure error (a device or server failed).
+    Run(RunArgs),
     /// The embedded virtual device farm.
     #[command(subcommand)]
     Sim(SimCommand),
@@ -38,6 +44,47 @@ pub enum Command {
         #[arg(value_enum, default_value = "flow")]
         kind: SchemaKind,
     },
+}
+
+#[derive(clap::Args, Debug)]
+pub struct RunArgs {
+    /// Flow files or directories (a directory's top-level .yaml files). Default: flows.
+    pub flows: Vec<PathBuf>,
+    /// Device profile names (devices/NAME.yaml) or paths; repeatable.
+    /// Default: virtual-ios and virtual-android.
+    #[arg(short = 'd', long = "device")]
+    pub device: Vec<String>,
+    /// Runs of each flow on each device.
+    #[arg(short = 'n', long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    pub iterations: u32,
+    /// Devices (virtual: cases) at once.
+    #[arg(short = 'p', long, default_value_t = 4)]
+    pub parallel: usize,
+    /// Run only part I of N of the cases (CI matrix), e.g. 2/4.
+    #[arg(long)]
+    pub shard: Option<crate::run::plan::Shard>,
+    /// Run seed: every virtual device's random draws derive from it (default: the time).
+    #[arg(long)]
+    pub seed: Option<u64>,
+    #[arg(long = "include-tags", value_delimiter = ',')]
+    pub include_tags: Vec<String>,
+    #[arg(long = "exclude-tags", value_delimiter = ',')]
+    pub exclude_tags: Vec<String>,
+    /// Stop starting new cases after the first failure or error.
+    #[arg(long)]
+    pub fail_fast: bool,
+    /// Retry a failed case up to K times; a pass on retry is reported as flaky.
+    #[arg(long, default_value_t = 0)]
+    pub retries: u32,
+    /// Per-flow timeout, e.g. 5m.
+    #[arg(long, default_value = "5m", value_parser = run::parse_timeout)]
+    pub timeout: std::time::Duration,
+    /// Where runs write their reports (reports/RUN_ID/, reports/latest).
+    #[arg(long, default_value = "reports")]
+    pub reports: PathBuf,
+    /// Define a variable, as `-e NAME=VALUE` (repeatable).
+    #[arg(short = 'e', long = "env", value_parser = parse_key_val)]
+    pub env: Vec<(String, String)>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -103,6 +150,7 @@ pub fn main_impl() -> i32 {
         .try_init();
     match cli.command {
         Command::Check(args) => check::run(args),
+        Command::Run(args) => run::run(args),
         Command::Sim(SimCommand::Serve { port, host, seed }) => sim::serve(host, port, seed),
         Command::Schema { kind } => {
             print!("{}", crate::schema::render(kind));

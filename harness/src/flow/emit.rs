@@ -516,11 +516,7 @@ fn key(k: &str) -> String {
     let plain = k.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
         && k.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-'))
         && !matches!(k, "true" | "false" | "null" | "yes" | "no" | "on" | "off" | "y" | "n");
-    if plain {
-        k.to_string()
-    } else {
-        quote(k)
-    }
+    if plain { k.to_string() } else { quote(k) }
 }
 
 fn render_map_body(out: &mut String, m: &[(String, Y)], indent: usize) {

@@ -10,11 +10,17 @@ use serde_json::{Value, json};
 fn start_farm(seed: u64) -> String {
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
         rt.block_on(async move {
             let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
             tx.send(listener.local_addr().unwrap().to_string()).unwrap();
-            harness::sim::server::serve(listener, harness::sim::server::Farm::new(seed)).await.unwrap();
+            harness::sim::server::serve(listener, harness::sim::server::Farm::new(seed))
+                .await
+                .unwrap();
         });
     });
     rx.recv_timeout(Duration::from_secs(10)).expect("farm started")
@@ -33,23 +39,40 @@ fn http(addr: &str, method: &str, path: &str, body: Option<&Value>) -> (u16, Val
     let mut raw = Vec::new();
     s.read_to_end(&mut raw).unwrap();
     let text = String::from_utf8_lossy(&raw);
-    let status: u16 = text.split_whitespace().nth(1).and_then(|c| c.parse().ok()).expect("status line");
+    let status: u16 = text
+        .split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .expect("status line");
     let body = text.split_once("\r\n\r\n").map(|x| x.1).unwrap_or("");
     (status, serde_json::from_str(body).unwrap_or(Value::Null))
 }
 
 fn new_session(addr: &str, caps: Value) -> String {
-    let (st, v) = http(addr, "POST", "/session", Some(&json!({"capabilities": {"alwaysMatch": caps}})));
+    let (st, v) = http(
+        addr,
+        "POST",
+        "/session",
+        Some(&json!({"capabilities": {"alwaysMatch": caps}})),
+    );
     assert_eq!(st, 200, "{v}");
     v["value"]["sessionId"].as_str().unwrap().to_string()
 }
 
 fn find(addr: &str, sid: &str, using: &str, value: &str) -> (u16, Value) {
-    http(addr, "POST", &format!("/session/{sid}/element"), Some(&json!({"using": using, "value": value})))
+    http(
+        addr,
+        "POST",
+        &format!("/session/{sid}/element"),
+        Some(&json!({"using": using, "value": value})),
+    )
 }
 
 fn element(v: &Value) -> String {
-    v["value"]["element-6066-11e4-a52e-4f735466cecf"].as_str().unwrap().to_string()
+    v["value"]["element-6066-11e4-a52e-4f735466cecf"]
+        .as_str()
+        .unwrap()
+        .to_string()
 }
 
 fn wait_for(addr: &str, sid: &str, test_id: &str) -> String {
@@ -59,13 +82,21 @@ fn wait_for(addr: &str, sid: &str, test_id: &str) -> String {
         if st == 200 {
             return element(&v);
         }
-        assert!(start.elapsed() < Duration::from_secs(20), "{test_id} never appeared: {v}");
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "{test_id} never appeared: {v}"
+        );
         std::thread::sleep(Duration::from_millis(20));
     }
 }
 
 fn exec(addr: &str, sid: &str, script: &str, args: Value) -> (u16, Value) {
-    http(addr, "POST", &format!("/session/{sid}/execute/sync"), Some(&json!({"script": script, "args": [args]})))
+    http(
+        addr,
+        "POST",
+        &format!("/session/{sid}/execute/sync"),
+        Some(&json!({"script": script, "args": [args]})),
+    )
 }
 
 /// Signs in, force-quits, relaunches and returns what the home screen says.
@@ -75,23 +106,43 @@ fn cycle(addr: &str, platform: &str, udid: &str) -> (String, String) {
         json!({"platformName": platform, "appium:udid": udid, "harness:options": {"latencyScale": 0.02, "restoreRate": 1.0}}),
     );
     let field = wait_for(addr, &sid, "auth-identifier");
-    http(addr, "POST", &format!("/session/{sid}/element/{field}/value"), Some(&json!({"text": "a@b.c"})));
+    http(
+        addr,
+        "POST",
+        &format!("/session/{sid}/element/{field}/value"),
+        Some(&json!({"text": "a@b.c"})),
+    );
     let cont = wait_for(addr, &sid, "auth-continue");
     http(addr, "POST", &format!("/session/{sid}/element/{cont}/click"), None);
     let pw = wait_for(addr, &sid, "auth-password");
-    http(addr, "POST", &format!("/session/{sid}/element/{pw}/value"), Some(&json!({"text": "pw"})));
+    http(
+        addr,
+        "POST",
+        &format!("/session/{sid}/element/{pw}/value"),
+        Some(&json!({"text": "pw"})),
+    );
     let cont = wait_for(addr, &sid, "auth-continue");
     http(addr, "POST", &format!("/session/{sid}/element/{cont}/click"), None);
     wait_for(addr, &sid, "screen-home");
-    let arg = if platform == "iOS" { json!({"bundleId": "com.harness.clerkconvex"}) } else { json!({"appId": "com.harness.clerkconvex"}) };
+    let arg = if platform == "iOS" {
+        json!({"bundleId": "com.harness.clerkconvex"})
+    } else {
+        json!({"appId": "com.harness.clerkconvex"})
+    };
     assert_eq!(exec(addr, &sid, "mobile: terminateApp", arg.clone()).1["value"], true);
     assert_eq!(exec(addr, &sid, "mobile: queryAppState", arg.clone()).1["value"], 1);
     assert_eq!(exec(addr, &sid, "mobile: activateApp", arg).0, 200);
     wait_for(addr, &sid, "screen-home");
     let sess = wait_for(addr, &sid, "session-id");
-    let text = http(addr, "GET", &format!("/session/{sid}/element/{sess}/text"), None).1["value"].as_str().unwrap().to_string();
+    let text = http(addr, "GET", &format!("/session/{sid}/element/{sess}/text"), None).1["value"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let signed = wait_for(addr, &sid, "clerk-signed-in");
-    let signed = http(addr, "GET", &format!("/session/{sid}/element/{signed}/text"), None).1["value"].as_str().unwrap().to_string();
+    let signed = http(addr, "GET", &format!("/session/{sid}/element/{signed}/text"), None).1["value"]
+        .as_str()
+        .unwrap()
+        .to_string();
     assert_eq!(http(addr, "DELETE", &format!("/session/{sid}"), None).0, 200);
     (text, signed)
 }
@@ -121,20 +172,45 @@ fn sixty_four_devices_at_once() {
 fn errors_are_w3c_with_appium_statuses() {
     let addr = start_farm(1);
     let err = |v: &Value| v["value"]["error"].as_str().unwrap_or("").to_string();
-    let (st, v) = http(&addr, "POST", "/session", Some(&json!({"capabilities": {"alwaysMatch": {}}})));
+    let (st, v) = http(
+        &addr,
+        "POST",
+        "/session",
+        Some(&json!({"capabilities": {"alwaysMatch": {}}})),
+    );
     assert_eq!((st, err(&v).as_str()), (400, "invalid argument"));
-    let (st, v) = http(&addr, "POST", "/session", Some(&json!({"capabilities": {"alwaysMatch": {"platformName": "iOS", "appium:automationName": "UiAutomator2"}}})));
+    let (st, v) = http(
+        &addr,
+        "POST",
+        "/session",
+        Some(
+            &json!({"capabilities": {"alwaysMatch": {"platformName": "iOS", "appium:automationName": "UiAutomator2"}}}),
+        ),
+    );
     assert_eq!((st, err(&v).as_str()), (500, "session not created"));
-    let (st, v) = http(&addr, "POST", "/session", Some(&json!({"capabilities": {"alwaysMatch": {"platformName": "Android", "appium:appPackage": "com.other"}}})));
+    let (st, v) = http(
+        &addr,
+        "POST",
+        "/session",
+        Some(&json!({"capabilities": {"alwaysMatch": {"platformName": "Android", "appium:appPackage": "com.other"}}})),
+    );
     assert_eq!((st, err(&v).as_str()), (500, "session not created"));
-    let (st, v) = http(&addr, "POST", "/session", Some(&json!({"capabilities": {"alwaysMatch": {"platformName": "iOS", "harness:options": {"restoreRate": 2}}}})));
+    let (st, v) = http(
+        &addr,
+        "POST",
+        "/session",
+        Some(&json!({"capabilities": {"alwaysMatch": {"platformName": "iOS", "harness:options": {"restoreRate": 2}}}})),
+    );
     assert_eq!((st, err(&v).as_str()), (400, "invalid argument"));
     assert!(v["value"]["message"].as_str().unwrap().contains("restoreRate"));
     let (st, v) = http(&addr, "GET", "/session/nope/source", None);
     assert_eq!((st, err(&v).as_str()), (404, "invalid session id"));
     let (st, v) = http(&addr, "GET", "/no/such/route", None);
     assert_eq!((st, err(&v).as_str()), (404, "unknown command"));
-    let sid = new_session(&addr, json!({"platformName": "Android", "harness:options": {"latencyScale": 0.0}}));
+    let sid = new_session(
+        &addr,
+        json!({"platformName": "Android", "harness:options": {"latencyScale": 0.0}}),
+    );
     let (st, v) = http(&addr, "PUT", &format!("/session/{sid}/source"), None);
     assert_eq!((st, err(&v).as_str()), (405, "unknown method"));
     let (st, v) = find(&addr, &sid, "accessibility id", "nothing-here");
@@ -145,19 +221,48 @@ fn errors_are_w3c_with_appium_statuses() {
     assert_eq!((st, err(&v).as_str()), (400, "invalid selector"));
     let (st, v) = exec(&addr, &sid, "mobile: clearKeychains", json!({}));
     assert_eq!((st, err(&v).as_str()), (500, "unsupported operation"));
-    assert!(v["value"]["message"].as_str().unwrap().contains("mobile: clearKeychains"));
-    let (st, v) = exec(&addr, &sid, "mobile: terminateApp", json!({"bundleId": "com.harness.clerkconvex"}));
+    assert!(
+        v["value"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("mobile: clearKeychains")
+    );
+    let (st, v) = exec(
+        &addr,
+        &sid,
+        "mobile: terminateApp",
+        json!({"bundleId": "com.harness.clerkconvex"}),
+    );
     assert_eq!((st, err(&v).as_str()), (400, "invalid argument"));
     let (st, v) = exec(&addr, &sid, "return 1", json!({}));
     assert_eq!((st, err(&v).as_str()), (500, "unsupported operation"));
-    let (st, v) = http(&addr, "POST", &format!("/session/{sid}/timeouts"), Some(&json!({"script": 1000})));
-    assert_eq!((st, err(&v).as_str()), (405, "unknown method"), "as Appium's native drivers answer");
+    let (st, v) = http(
+        &addr,
+        "POST",
+        &format!("/session/{sid}/timeouts"),
+        Some(&json!({"script": 1000})),
+    );
+    assert_eq!(
+        (st, err(&v).as_str()),
+        (405, "unknown method"),
+        "as Appium's native drivers answer"
+    );
     // A stale element: the sign-in field disappears once signed in.
     let sign_in = wait_for(&addr, &sid, "screen-sign-in");
-    exec(&addr, &sid, "mobile: terminateApp", json!({"appId": "com.harness.clerkconvex"}));
+    exec(
+        &addr,
+        &sid,
+        "mobile: terminateApp",
+        json!({"appId": "com.harness.clerkconvex"}),
+    );
     let (st, v) = http(&addr, "GET", &format!("/session/{sid}/element/{sign_in}/text"), None);
     assert_eq!((st, err(&v).as_str()), (404, "stale element reference"));
-    let (st, v) = http(&addr, "POST", &format!("/session/{sid}/se/log"), Some(&json!({"type": "syslog"})));
+    let (st, v) = http(
+        &addr,
+        "POST",
+        &format!("/session/{sid}/se/log"),
+        Some(&json!({"type": "syslog"})),
+    );
     assert_eq!((st, err(&v).as_str()), (400, "invalid argument"));
     let (st, v) = http(&addr, "POST", &format!("/session/{sid}"), Some(&json!({})));
     assert_eq!(st, 405, "{v}");
@@ -170,33 +275,70 @@ fn same_udid_keeps_its_keychain_across_sessions_and_is_exclusive() {
     let addr = start_farm(3);
     let caps = json!({"platformName": "iOS", "appium:udid": "phone-1", "appium:noReset": true, "harness:options": {"latencyScale": 0.0, "restoreRate": 1.0}});
     let sid = new_session(&addr, caps.clone());
-    let (st, _) = http(&addr, "POST", "/session", Some(&json!({"capabilities": {"alwaysMatch": caps.clone()}})));
+    let (st, _) = http(
+        &addr,
+        "POST",
+        "/session",
+        Some(&json!({"capabilities": {"alwaysMatch": caps.clone()}})),
+    );
     assert_eq!(st, 500, "a device serves one session at a time");
     let f = wait_for(&addr, &sid, "auth-identifier");
-    http(&addr, "POST", &format!("/session/{sid}/element/{f}/value"), Some(&json!({"text": "a@b.c"})));
+    http(
+        &addr,
+        "POST",
+        &format!("/session/{sid}/element/{f}/value"),
+        Some(&json!({"text": "a@b.c"})),
+    );
     let c = wait_for(&addr, &sid, "auth-continue");
     http(&addr, "POST", &format!("/session/{sid}/element/{c}/click"), None);
     let p = wait_for(&addr, &sid, "auth-password");
-    http(&addr, "POST", &format!("/session/{sid}/element/{p}/value"), Some(&json!({"text": "pw"})));
+    http(
+        &addr,
+        "POST",
+        &format!("/session/{sid}/element/{p}/value"),
+        Some(&json!({"text": "pw"})),
+    );
     let c = wait_for(&addr, &sid, "auth-continue");
     http(&addr, "POST", &format!("/session/{sid}/element/{c}/click"), None);
     wait_for(&addr, &sid, "screen-home");
     http(&addr, "DELETE", &format!("/session/{sid}"), None);
     // A new session on the same device, noReset: the app restores the session from the keychain.
     let sid = new_session(&addr, caps);
-    exec(&addr, &sid, "mobile: terminateApp", json!({"bundleId": "com.harness.clerkconvex"}));
-    exec(&addr, &sid, "mobile: launchApp", json!({"bundleId": "com.harness.clerkconvex"}));
+    exec(
+        &addr,
+        &sid,
+        "mobile: terminateApp",
+        json!({"bundleId": "com.harness.clerkconvex"}),
+    );
+    exec(
+        &addr,
+        &sid,
+        "mobile: launchApp",
+        json!({"bundleId": "com.harness.clerkconvex"}),
+    );
     wait_for(&addr, &sid, "screen-home");
     let (_, v) = exec(&addr, &sid, "mobile: virtualSecureStore", json!({}));
-    assert!(v["value"].as_array().unwrap().iter().any(|e| e["key"] == "__clerk_client_jwt" && e["service"] == "app:no-auth"));
+    assert!(
+        v["value"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["key"] == "__clerk_client_jwt" && e["service"] == "app:no-auth")
+    );
     // W3C pointer tap by coordinates on the sign-out button, then the sign-in screen.
     let so = wait_for(&addr, &sid, "sign-out");
     let (_, r) = http(&addr, "GET", &format!("/session/{sid}/element/{so}/rect"), None);
-    let (x, y) = (r["value"]["x"].as_i64().unwrap() + 5, r["value"]["y"].as_i64().unwrap() + 5);
+    let (x, y) = (
+        r["value"]["x"].as_i64().unwrap() + 5,
+        r["value"]["y"].as_i64().unwrap() + 5,
+    );
     let tap = json!({"actions": [{"type": "pointer", "id": "finger", "parameters": {"pointerType": "touch"}, "actions": [
         {"type": "pointerMove", "duration": 0, "x": x, "y": y}, {"type": "pointerDown", "button": 0},
         {"type": "pause", "duration": 50}, {"type": "pointerUp", "button": 0}]}]});
-    assert_eq!(http(&addr, "POST", &format!("/session/{sid}/actions"), Some(&tap)).0, 200);
+    assert_eq!(
+        http(&addr, "POST", &format!("/session/{sid}/actions"), Some(&tap)).0,
+        200
+    );
     wait_for(&addr, &sid, "screen-sign-in");
     // Key actions type into the focused field.
     let f = wait_for(&addr, &sid, "auth-identifier");

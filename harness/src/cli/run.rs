@@ -1,0 +1,278 @@
+//! `harness run`: flows × devices × iterations, reports, exit code.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use super::RunArgs;
+use crate::exec::Vars;
+use crate::exit_codes;
+use crate::flow::load::{VarSources, load_flows, normalize};
+use crate::profile::device::{DeviceProfile, Target, load_device_profile};
+use crate::run::plan::{PlannedFlow, plan};
+use crate::run::results::{Outcome, RunResults};
+use crate::run::runner::{RunConfig, point_latest, run_cases};
+use crate::sim::server::{Farm, serve};
+
+/// Flow files of a directory: its top-level `.yaml` files (sub-folders hold sub-flows and
+/// app profiles, as in a Maestro workspace).
+fn flow_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
+    let mut out = vec![];
+    for p in paths {
+        if p.is_dir() {
+            let mut files: Vec<PathBuf> = std::fs::read_dir(p)
+                .map_err(|e| format!("{}: {e}", p.display()))?
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|f| f.is_file() && matches!(f.extension().and_then(|x| x.to_str()), Some("yaml" | "yml")))
+                .collect();
+            files.sort();
+            out.extend(files.into_iter().map(|f| normalize(&f)));
+        } else if p.is_file() {
+            out.push(normalize(p));
+        } else {
+            return Err(format!("{}: no such flow file or directory", p.display()));
+        }
+    }
+    Ok(out)
+}
+
+fn device_path(name: &str) -> PathBuf {
+    let p = PathBuf::from(name);
+    if p.extension().is_some() || p.components().count() > 1 {
+        p
+    } else {
+        Path::new("devices").join(format!("{name}.yaml"))
+    }
+}
+
+fn run_id(seed: u64) -> String {
+    let ms = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0);
+    let t = crate::sim::clock::iso8601(ms);
+    format!(
+        "{}{}{}-{}{}{}-{:03}-s{seed}",
+        &t[0..4],
+        &t[5..7],
+        &t[8..10],
+        &t[11..13],
+        &t[14..16],
+        &t[17..19],
+        ms % 1000
+    )
+}
+
+pub fn run(args: RunArgs) -> i32 {
+    // 1. Flows: parsed, sub-flows resolved, checked. Nothing runs when they are invalid.
+    let paths = if args.flows.is_empty() {
+        vec![PathBuf::from("flows")]
+    } else {
+        args.flows.clone()
+    };
+    let files = match flow_files(&paths) {
+        Ok(f) if !f.is_empty() => f,
+        Ok(_) => {
+            eprintln!(
+                "error: no flow files in {} (hint: harness run FLOW.yaml…)",
+                paths
+                    .iter()
+                    .map(|p| p.display().to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+            return exit_codes::INVALID_INPUT;
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            return exit_codes::INVALID_INPUT;
+        }
+    };
+    let vars = VarSources::from_env(args.env.clone());
+    let set = load_flows(&files, &vars);
+    if set.has_errors() {
+        for d in set.diagnostics.iter().filter(|d| d.is_error()) {
+            eprint!("{}", d.render(set.sources.get(&d.file).map(String::as_str)));
+        }
+        eprintln!("error: the flows are invalid; nothing ran (run `harness check` for details)");
+        return exit_codes::INVALID_INPUT;
+    }
+    // 2. Secrets the app profiles declare must be set, and are redacted everywhere.
+    let cli: BTreeMap<String, String> = args.env.iter().cloned().collect();
+    let mut secret_values = vec![];
+    let mut missing = BTreeSet::new();
+    for app in set.apps.values() {
+        for s in &app.secrets {
+            match cli.get(s).cloned().or_else(|| std::env::var(s).ok()) {
+                Some(v) => secret_values.push(v),
+                None => {
+                    missing.insert((s.clone(), app.name.clone()));
+                }
+            }
+        }
+    }
+    if !missing.is_empty() {
+        for (s, app) in &missing {
+            eprintln!("error: {s} is not set: app profile '{app}' needs it (export {s}=… or pass -e {s}=…)");
+        }
+        return exit_codes::INVALID_INPUT;
+    }
+    // 3. Devices.
+    let names = if args.device.is_empty() {
+        vec!["virtual-ios".to_string(), "virtual-android".to_string()]
+    } else {
+        args.device.clone()
+    };
+    let mut devices: BTreeMap<String, DeviceProfile> = BTreeMap::new();
+    let mut order = vec![];
+    for n in &names {
+        let path = device_path(n);
+        let (profile, diags) = load_device_profile(&path);
+        let errors: Vec<_> = diags.iter().filter(|d| d.is_error()).collect();
+        if !errors.is_empty() || profile.is_none() {
+            for d in &errors {
+                eprint!("{}", d.render(std::fs::read_to_string(&path).ok().as_deref()));
+            }
+            if errors.is_empty() {
+                eprintln!("error: cannot load device profile {}", path.display());
+            }
+            return exit_codes::INVALID_INPUT;
+        }
+        let p = profile.expect("checked");
+        order.push(p.name.clone());
+        devices.insert(p.name.clone(), p);
+    }
+    // 4. The plan.
+    let planned: Vec<PlannedFlow> = set
+        .roots
+        .iter()
+        .map(|f| {
+            let flow = &set.flows[f];
+            PlannedFlow {
+                file: f.clone(),
+                name: flow.header.name.clone().unwrap_or_else(|| {
+                    f.file_stem()
+                        .map(|s| s.to_string_lossy().into_owned())
+                        .unwrap_or_default()
+                }),
+                tags: flow.header.tags.clone(),
+            }
+        })
+        .collect();
+    let seed = args.seed.unwrap_or_else(|| {
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(1)
+    });
+    let cases = plan(
+        &planned,
+        &order,
+        args.iterations,
+        &args.include_tags,
+        &args.exclude_tags,
+        args.shard,
+        seed,
+    );
+    if cases.is_empty() {
+        eprintln!("error: nothing to run: no flow matches the tag filters (or the shard is empty)");
+        return exit_codes::INVALID_INPUT;
+    }
+    let id = run_id(seed);
+    let run_dir = args.reports.join(&id);
+    if let Err(e) = std::fs::create_dir_all(&run_dir) {
+        eprintln!("error: cannot create {}: {e}", run_dir.display());
+        return exit_codes::INFRASTRUCTURE;
+    }
+    eprintln!(
+        "harness run {id}: {} cases ({} flows × {} devices × {} iterations), parallel {}, seed {seed}",
+        cases.len(),
+        planned.len(),
+        order.len(),
+        args.iterations,
+        args.parallel
+    );
+    let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return exit_codes::INFRASTRUCTURE;
+        }
+    };
+    let started_at_ms = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0);
+    let started = Instant::now();
+    let needs_farm = devices.values().any(|d| matches!(d.target, Target::Virtual(_)));
+    let config_vars = Vars {
+        cli,
+        builtins: BTreeMap::from([("HARNESS_RUN_ID".to_string(), id.clone())]),
+        secret_values,
+    };
+    let cases_out = rt.block_on(async {
+        let farm_url = if needs_farm {
+            let listener = match tokio::net::TcpListener::bind("127.0.0.1:0").await {
+                Ok(l) => l,
+                Err(e) => {
+                    eprintln!("error: cannot start the virtual farm: {e}");
+                    return None;
+                }
+            };
+            let url = listener.local_addr().map(|a| format!("http://{a}")).ok();
+            tokio::spawn(serve(listener, Farm::new(seed)));
+            url
+        } else {
+            None
+        };
+        let config = RunConfig {
+            parallel: args.parallel,
+            retries: args.retries,
+            fail_fast: args.fail_fast,
+            flow_timeout: args.timeout,
+            run_dir: run_dir.clone(),
+            vars: config_vars,
+            farm_url,
+        };
+        let progress: crate::run::runner::Progress = Arc::new(|line: &str| eprintln!("{line}"));
+        Some(run_cases(cases, Arc::new(set), Arc::new(devices), config, progress).await)
+    });
+    let Some(cases) = cases_out else {
+        return exit_codes::INFRASTRUCTURE;
+    };
+    let results = RunResults {
+        run_id: id.clone(),
+        harness_version: env!("CARGO_PKG_VERSION").to_string(),
+        started_at_ms,
+        duration_ms: started.elapsed().as_millis() as u64,
+        seed,
+        shard: args.shard.map(|s| s.to_string()),
+        cases,
+    };
+    match crate::report::write_all(&run_dir, &results) {
+        Ok(files) => {
+            for f in files {
+                eprintln!("wrote {}", f.display());
+            }
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            return exit_codes::INFRASTRUCTURE;
+        }
+    }
+    point_latest(&args.reports, &id);
+    println!("{}", crate::report::summary_table(&results));
+    if results.count(Outcome::Error) > 0 {
+        exit_codes::INFRASTRUCTURE
+    } else if results.count(Outcome::Failed) > 0 {
+        exit_codes::TEST_FAILED
+    } else {
+        exit_codes::OK
+    }
+}
+
+/// `--timeout 5m`.
+pub fn parse_timeout(s: &str) -> Result<Duration, String> {
+    crate::lower::parse_duration(s)
+}

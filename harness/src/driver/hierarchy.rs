@@ -1,0 +1,908 @@
+//! Appium page source → a platform-neutral element tree.
+//!
+//! Two formats are read, told apart by the root element:
+//!
+//! - XCUITest (WebDriverAgent): `<AppiumAUT>` wrapping one `<XCUIElementTypeApplication>`, or the
+//!   application element alone (WDA's own `/source`). Attributes `type`, `name` (accessibility
+//!   identifier, else the label), `label`, `value`, `placeholderValue`, `enabled`, `visible`,
+//!   `selected`, `focused`, and `x`/`y`/`width`/`height` in points. WDA has no `checked`: like
+//!   Maestro, a switch, checkbox or toggle whose value is `1` is checked.
+//! - UiAutomator2: `<hierarchy width=… height=…>` wrapping one element per view, named by its
+//!   class. Attributes `class`, `resource-id`, `text`, `hint`, `content-desc`, the booleans
+//!   (`enabled`, `checked`, `focused`, `selected`, `clickable`, `displayed`) and
+//!   `bounds="[x1,y1][x2,y2]"` in pixels.
+//!
+//! The root of the tree is the application element (iOS) or the `hierarchy` element (Android,
+//! sized to the screen). Unknown attributes are ignored; missing ones take their default (empty
+//! strings, `false`, except `enabled` and `visible`, which default to `true`). A malformed value
+//! of a known attribute (`bounds="[0,0]"`, `enabled="yes"`) is an error, as is bad XML.
+
+use std::fmt;
+
+use quick_xml::XmlVersion;
+use quick_xml::events::{BytesStart, Event};
+use quick_xml::reader::Reader;
+
+/// Deepest nesting accepted. Real screens stay far below it (Maestro warns above 60 levels);
+/// the limit keeps recursive walks and drops within the stack.
+pub const MAX_DEPTH: usize = 512;
+
+/// A rectangle in the platform's units: iOS points, Android pixels.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Bounds {
+    pub x: i32,
+    pub y: i32,
+    pub width: i32,
+    pub height: i32,
+}
+
+impl Bounds {
+    pub fn center(&self) -> (i32, i32) {
+        (self.x + self.width / 2, self.y + self.height / 2)
+    }
+
+    pub fn right(&self) -> i32 {
+        self.x + self.width
+    }
+
+    pub fn bottom(&self) -> i32 {
+        self.y + self.height
+    }
+
+    /// Whether the point lies inside (left/top edges inclusive, right/bottom exclusive).
+    pub fn contains(&self, x: i32, y: i32) -> bool {
+        x >= self.x && y >= self.y && x < self.right() && y < self.bottom()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.width <= 0 || self.height <= 0
+    }
+}
+
+impl fmt::Display for Bounds {
+    /// `[x,y][x2,y2]`, the UiAutomator2 notation.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "[{},{}][{},{}]", self.x, self.y, self.right(), self.bottom())
+    }
+}
+
+/// One element of the screen, whatever the platform.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Element {
+    /// `XCUIElementTypeButton`, `android.widget.Button`, `hierarchy`.
+    pub class: String,
+    /// iOS `name` (the accessibility identifier, else the label); Android `resource-id`.
+    pub id: String,
+    /// iOS `label`, else `value`; Android `text`.
+    pub text: String,
+    /// iOS `placeholderValue`; Android `hint`.
+    pub hint: String,
+    /// iOS `label`; Android `content-desc`.
+    pub accessibility: String,
+    /// iOS `value`; Android `text`.
+    pub value: String,
+    pub bounds: Bounds,
+    pub enabled: bool,
+    pub selected: bool,
+    pub checked: bool,
+    pub focused: bool,
+    /// Android `clickable`; always `false` on iOS, which does not report it. Maestro prefers
+    /// clickable elements among several matches.
+    pub clickable: bool,
+    /// iOS `visible`; Android `displayed`.
+    pub visible: bool,
+    pub children: Vec<Element>,
+}
+
+/// Which driver wrote a page source.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum SourceFormat {
+    /// XCUITest driver (WebDriverAgent), iOS.
+    XcuiTest,
+    /// UiAutomator2 driver, Android.
+    UiAutomator2,
+}
+
+impl SourceFormat {
+    pub fn name(self) -> &'static str {
+        match self {
+            SourceFormat::XcuiTest => "XCUITest",
+            SourceFormat::UiAutomator2 => "UiAutomator2",
+        }
+    }
+}
+
+/// Why a page source could not be read. Positions are byte offsets into the XML text.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum HierarchyError {
+    #[error("page source is not well-formed xml at byte {position}: {message}")]
+    Xml { position: u64, message: String },
+    #[error("page source has no root element")]
+    Empty,
+    #[error(
+        "page source at byte {position} starts with <{root}>, neither XCUITest (<AppiumAUT>, <XCUIElementType…>) \
+         nor UiAutomator2 (<hierarchy>)"
+    )]
+    UnknownFormat { root: String, position: u64 },
+    #[error("page source has a second root element <{name}> at byte {position}")]
+    SecondRoot { name: String, position: u64 },
+    #[error("page source ends at byte {position} before <{name}> is closed")]
+    Unclosed { name: String, position: u64 },
+    #[error("page source nests deeper than {MAX_DEPTH} elements at byte {position}")]
+    TooDeep { position: u64 },
+    #[error("page source has an invalid {name}=\"{value}\" on <{element}> at byte {position}: {expected}")]
+    BadAttribute {
+        element: String,
+        name: String,
+        value: String,
+        expected: &'static str,
+        position: u64,
+    },
+}
+
+/// Parses a page source of either format; the root is the application (iOS) or the
+/// `hierarchy` element (Android).
+pub fn parse_source(xml: &str) -> Result<Element, HierarchyError> {
+    parse_source_with_format(xml).map(|(_, root)| root)
+}
+
+/// [`parse_source`], also saying which format the source was in.
+pub fn parse_source_with_format(xml: &str) -> Result<(SourceFormat, Element), HierarchyError> {
+    let mut reader = Reader::from_str(xml);
+    // Elements under construction, outermost first, with their tag names.
+    let mut stack: Vec<(String, Element)> = vec![];
+    let mut format = None;
+    let mut root: Option<Element> = None;
+    loop {
+        let position = reader.buffer_position();
+        let event = reader.read_event().map_err(|e| HierarchyError::Xml {
+            position: reader.error_position(),
+            message: e.to_string(),
+        })?;
+        let (start, empty) = match event {
+            Event::Start(s) => (s, false),
+            Event::Empty(s) => (s, true),
+            Event::End(_) => {
+                // quick-xml has already checked that the name matches an open element.
+                let Some((_, element)) = stack.pop() else {
+                    return Err(HierarchyError::Xml {
+                        position,
+                        message: "end tag without a start tag".into(),
+                    });
+                };
+                match stack.last_mut() {
+                    Some((_, parent)) => parent.children.push(element),
+                    None => root = Some(element),
+                }
+                continue;
+            }
+            Event::Eof => break,
+            _ => continue,
+        };
+        let name = String::from_utf8_lossy(start.name().as_ref()).into_owned();
+        if root.is_some() {
+            return Err(HierarchyError::SecondRoot { name, position });
+        }
+        if stack.len() >= MAX_DEPTH {
+            return Err(HierarchyError::TooDeep { position });
+        }
+        let fmt = match format {
+            Some(f) => f,
+            None => {
+                let f = if name == "hierarchy" {
+                    SourceFormat::UiAutomator2
+                } else if name == "AppiumAUT" || name.starts_with("XCUIElementType") {
+                    SourceFormat::XcuiTest
+                } else {
+                    return Err(HierarchyError::UnknownFormat { root: name, position });
+                };
+                format = Some(f);
+                f
+            }
+        };
+        let element = read_element(&start, &name, fmt, position)?;
+        if empty {
+            match stack.last_mut() {
+                Some((_, parent)) => parent.children.push(element),
+                None => root = Some(element),
+            }
+        } else {
+            stack.push((name, element));
+        }
+    }
+    if let Some((name, _)) = stack.pop() {
+        return Err(HierarchyError::Unclosed {
+            name,
+            position: reader.buffer_position(),
+        });
+    }
+    let (Some(format), Some(mut root)) = (format, root) else {
+        return Err(HierarchyError::Empty);
+    };
+    match format {
+        SourceFormat::XcuiTest if root.class == "AppiumAUT" => {
+            // Appium's scope wrapper: the application element is the root.
+            if root.children.len() == 1 {
+                root = root.children.pop().expect("one child");
+            } else {
+                root.bounds = union(root.children.iter().map(|c| c.bounds));
+            }
+        }
+        SourceFormat::UiAutomator2 if root.bounds.is_empty() => {
+            root.bounds = union(root.children.iter().map(|c| c.bounds));
+        }
+        _ => {}
+    }
+    Ok((format, root))
+}
+
+/// The smallest rectangle holding all of `rects` (empty when there are none).
+fn union(rects: impl Iterator<Item = Bounds>) -> Bounds {
+    let mut out: Option<(i32, i32, i32, i32)> = None;
+    for b in rects {
+        out = Some(match out {
+            None => (b.x, b.y, b.right(), b.bottom()),
+            Some((x1, y1, x2, y2)) => (x1.min(b.x), y1.min(b.y), x2.max(b.right()), y2.max(b.bottom())),
+        });
+    }
+    out.map_or_else(Bounds::default, |(x1, y1, x2, y2)| Bounds {
+        x: x1,
+        y: y1,
+        width: x2 - x1,
+        height: y2 - y1,
+    })
+}
+
+/// Reads one element's attributes (its children come later).
+fn read_element(
+    start: &BytesStart<'_>,
+    tag: &str,
+    format: SourceFormat,
+    position: u64,
+) -> Result<Element, HierarchyError> {
+    let mut attrs: Vec<(String, String)> = vec![];
+    for attr in start.attributes() {
+        let attr = attr.map_err(|e| HierarchyError::Xml {
+            position,
+            message: e.to_string(),
+        })?;
+        let value = attr
+            .normalized_value(XmlVersion::Implicit1_0)
+            .map_err(|e| HierarchyError::Xml {
+                position,
+                message: e.to_string(),
+            })?;
+        attrs.push((
+            String::from_utf8_lossy(attr.key.as_ref()).into_owned(),
+            value.into_owned(),
+        ));
+    }
+    let get = |name: &str| attrs.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str());
+    let string = |name: &str| get(name).unwrap_or_default().to_string();
+    let bad = |name: &str, value: &str, expected: &'static str| HierarchyError::BadAttribute {
+        element: tag.to_string(),
+        name: name.to_string(),
+        value: value.to_string(),
+        expected,
+        position,
+    };
+    let boolean = |name: &str, default: bool| match get(name) {
+        None => Ok(default),
+        Some("true") => Ok(true),
+        Some("false") => Ok(false),
+        Some(v) => Err(bad(name, v, "expected true or false")),
+    };
+    let number = |name: &str| match get(name) {
+        None => Ok(0),
+        Some(v) => parse_number(v).ok_or_else(|| bad(name, v, "expected a number")),
+    };
+
+    let mut e = Element {
+        enabled: boolean("enabled", true)?,
+        selected: boolean("selected", false)?,
+        focused: boolean("focused", false)?,
+        ..Element::default()
+    };
+    match format {
+        SourceFormat::XcuiTest => {
+            let label = string("label");
+            let value = string("value");
+            e.class = get("type").unwrap_or(tag).to_string();
+            e.id = string("name");
+            e.text = if label.is_empty() { value.clone() } else { label.clone() };
+            e.hint = string("placeholderValue");
+            e.accessibility = label;
+            e.checked = matches!(
+                e.class.as_str(),
+                "XCUIElementTypeSwitch" | "XCUIElementTypeCheckBox" | "XCUIElementTypeToggle"
+            ) && value == "1";
+            e.value = value;
+            e.visible = boolean("visible", true)?;
+            e.bounds = Bounds {
+                x: number("x")?,
+                y: number("y")?,
+                width: number("width")?,
+                height: number("height")?,
+            };
+        }
+        SourceFormat::UiAutomator2 => {
+            e.class = get("class").unwrap_or(tag).to_string();
+            e.id = string("resource-id");
+            e.text = string("text");
+            e.hint = string("hint");
+            e.accessibility = string("content-desc");
+            e.value = e.text.clone();
+            e.checked = boolean("checked", false)?;
+            e.clickable = boolean("clickable", false)?;
+            e.visible = boolean("displayed", true)? && boolean("visible-to-user", true)?;
+            e.bounds = match get("bounds") {
+                Some(v) => parse_bounds(v).ok_or_else(|| bad("bounds", v, "expected [x1,y1][x2,y2]"))?,
+                // The `hierarchy` element: the screen size.
+                None => Bounds {
+                    x: 0,
+                    y: 0,
+                    width: number("width")?,
+                    height: number("height")?,
+                },
+            };
+        }
+    }
+    Ok(e)
+}
+
+/// An integer, or a decimal rounded to the nearest integer (older WDA builds wrote `12.5`).
+fn parse_number(s: &str) -> Option<i32> {
+    let s = s.trim();
+    if let Ok(n) = s.parse::<i32>() {
+        return Some(n);
+    }
+    let f = s.parse::<f64>().ok().filter(|f| f.is_finite())?;
+    let r = f.round();
+    (r >= f64::from(i32::MIN) && r <= f64::from(i32::MAX)).then_some(r as i32)
+}
+
+/// `[x1,y1][x2,y2]` → x, y, width, height.
+fn parse_bounds(s: &str) -> Option<Bounds> {
+    let inner = s.trim().strip_prefix('[')?.strip_suffix(']')?;
+    let (a, b) = inner.split_once("][")?;
+    let pair = |p: &str| -> Option<(i32, i32)> {
+        let (x, y) = p.split_once(',')?;
+        Some((parse_number(x)?, parse_number(y)?))
+    };
+    let (x1, y1) = pair(a)?;
+    let (x2, y2) = pair(b)?;
+    Some(Bounds {
+        x: x1,
+        y: y1,
+        width: x2.checked_sub(x1)?,
+        height: y2.checked_sub(y1)?,
+    })
+}
+
+impl Element {
+    /// Depth-first, pre-order walk (document order): `f(element, depth)`, the root at depth 0.
+    pub fn walk<'a>(&'a self, f: &mut dyn FnMut(&'a Element, usize)) {
+        let mut stack = vec![(self, 0usize)];
+        while let Some((e, depth)) = stack.pop() {
+            f(e, depth);
+            stack.extend(e.children.iter().rev().map(|c| (c, depth + 1)));
+        }
+    }
+
+    /// This element and all its descendants, in document order.
+    pub fn descendants(&self) -> Vec<&Element> {
+        let mut out = vec![];
+        self.walk(&mut |e, _| out.push(e));
+        out
+    }
+
+    /// The middle of the element, where a tap lands.
+    pub fn center(&self) -> (i32, i32) {
+        self.bounds.center()
+    }
+
+    /// A one-line description for messages: `XCUIElementTypeButton id=auth-continue text="Continue"`.
+    /// Hint and accessibility text are added when they say something the text does not; texts
+    /// longer than 60 characters are shortened.
+    pub fn describe(&self) -> String {
+        let mut out = self.class.clone();
+        if !self.id.is_empty() {
+            out.push_str(" id=");
+            out.push_str(&self.id);
+        }
+        let mut quoted = |key: &str, value: &str| {
+            out.push_str(&format!(" {key}={:?}", shorten(value)));
+        };
+        if !self.text.is_empty() {
+            quoted("text", &self.text);
+        }
+        if !self.hint.is_empty() && self.hint != self.text {
+            quoted("hint", &self.hint);
+        }
+        if !self.accessibility.is_empty() && self.accessibility != self.text {
+            quoted("accessibility", &self.accessibility);
+        }
+        if !self.enabled {
+            out.push_str(" disabled");
+        }
+        out
+    }
+}
+
+impl fmt::Display for Element {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.describe())
+    }
+}
+
+fn shorten(s: &str) -> String {
+    const MAX: usize = 60;
+    if s.chars().count() <= MAX {
+        s.to_string()
+    } else {
+        let mut t: String = s.chars().take(MAX - 1).collect();
+        t.push('…');
+        t
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+    use crate::sim::Platform;
+    use crate::sim::app::{self, Device};
+    use crate::sim::knobs::Knobs;
+    use crate::sim::source::page_source;
+
+    fn device(platform: Platform) -> Device {
+        let knobs = Knobs {
+            time_scale: 1e-6,
+            ..Default::default()
+        };
+        let mut d = Device::new("d", platform, knobs, 1);
+        d.launch();
+        d.advance(Duration::from_secs(10));
+        d
+    }
+
+    fn by_id<'a>(root: &'a Element, id: &str) -> &'a Element {
+        root.descendants()
+            .into_iter()
+            .find(|e| e.id == id)
+            .unwrap_or_else(|| panic!("no element with id {id}"))
+    }
+
+    fn by_text<'a>(root: &'a Element, text: &str) -> &'a Element {
+        root.descendants()
+            .into_iter()
+            .find(|e| e.text == text)
+            .unwrap_or_else(|| panic!("no element with text {text}"))
+    }
+
+    #[test]
+    fn virtual_ios_sign_in_and_home() {
+        let mut d = device(Platform::Ios);
+        let (format, root) = parse_source_with_format(&page_source(&d.ui())).unwrap();
+        assert_eq!(format, SourceFormat::XcuiTest);
+        assert_eq!(root.class, "XCUIElementTypeApplication");
+        assert_eq!(root.text, "Harness Demo");
+        assert_eq!(
+            root.bounds,
+            Bounds {
+                x: 0,
+                y: 0,
+                width: 390,
+                height: 844
+            }
+        );
+        assert_eq!(root.children.len(), 1);
+        assert_eq!(root.children[0].class, "XCUIElementTypeWindow");
+        let screen = by_id(&root, "screen-sign-in");
+        assert_eq!(screen.class, "XCUIElementTypeOther");
+        assert_eq!((screen.text.as_str(), screen.accessibility.as_str()), ("", ""));
+        assert_eq!(screen.children.len(), 4);
+
+        let button = by_id(&root, "auth-continue");
+        assert_eq!(button.class, "XCUIElementTypeButton");
+        assert_eq!(button.text, "Continue");
+        assert_eq!(button.accessibility, "Continue");
+        assert_eq!(button.value, "");
+        assert_eq!(
+            button.bounds,
+            Bounds {
+                x: 20,
+                y: 288,
+                width: 350,
+                height: 48
+            }
+        );
+        assert_eq!(button.center(), (195, 312));
+        assert!(button.enabled && button.visible && !button.clickable);
+        assert_eq!(
+            button.describe(),
+            "XCUIElementTypeButton id=auth-continue text=\"Continue\""
+        );
+
+        // An empty field: no label, so the text is the value WDA reports (the placeholder).
+        let field = by_id(&root, "auth-identifier");
+        assert_eq!(field.class, "XCUIElementTypeTextField");
+        assert_eq!(field.text, "Enter your email or username");
+        assert_eq!(field.hint, "Enter your email or username");
+        assert_eq!(field.accessibility, "");
+        assert_eq!(field.value, "Enter your email or username");
+        assert_eq!(
+            field.describe(),
+            "XCUIElementTypeTextField id=auth-identifier text=\"Enter your email or username\""
+        );
+
+        // A text without testID: WDA names it by its label.
+        let title = by_text(&root, "Continue to Harness Demo");
+        assert_eq!(title.id, "Continue to Harness Demo");
+        assert_eq!(title.class, "XCUIElementTypeStaticText");
+
+        app::sign_in(&mut d, "a@b.c", "pw");
+        let root = parse_source(&page_source(&d.ui())).unwrap();
+        by_id(&root, "screen-home");
+        let label = by_text(&root, "CONVEX AUTHENTICATED");
+        assert_eq!(
+            label.bounds,
+            Bounds {
+                x: 20,
+                y: 176,
+                width: 175,
+                height: 48
+            }
+        );
+        let value = by_id(&root, "convex-authenticated");
+        assert_eq!(value.text, "true");
+        assert_eq!(
+            value.bounds,
+            Bounds {
+                x: 195,
+                y: 176,
+                width: 175,
+                height: 48
+            }
+        );
+        assert_eq!(by_id(&root, "sign-out").text, "Sign out");
+        // Window, screen, 7 rows of (group, label, value), the sign-out button.
+        assert_eq!(root.descendants().len(), 1 + 1 + 1 + 7 * 3 + 1);
+    }
+
+    #[test]
+    fn virtual_android_sign_in_and_home() {
+        let mut d = device(Platform::Android);
+        let (format, root) = parse_source_with_format(&page_source(&d.ui())).unwrap();
+        assert_eq!(format, SourceFormat::UiAutomator2);
+        assert_eq!(root.class, "hierarchy");
+        assert_eq!(
+            root.bounds,
+            Bounds {
+                x: 0,
+                y: 0,
+                width: 1080,
+                height: 2400
+            }
+        );
+        assert_eq!(root.children.len(), 1);
+        let app_root = &root.children[0];
+        assert_eq!(app_root.class, "android.widget.FrameLayout");
+        assert_eq!(app_root.bounds, root.bounds);
+
+        let button = by_id(&root, "auth-continue");
+        assert_eq!(button.class, "android.widget.Button");
+        assert_eq!(button.text, "Continue");
+        assert_eq!(button.value, "Continue");
+        assert_eq!(button.accessibility, "");
+        // Points × 2.75: row 3 is (20, 288, 353, 48) points on a 393-point-wide screen.
+        assert_eq!(
+            button.bounds,
+            Bounds {
+                x: 55,
+                y: 792,
+                width: 971,
+                height: 132
+            }
+        );
+        assert!(button.enabled && button.visible && button.clickable && !button.focused);
+
+        let field = by_id(&root, "auth-identifier");
+        assert_eq!(field.class, "android.widget.EditText");
+        assert_eq!(field.text, "Enter your email or username");
+        assert_eq!(field.hint, "Enter your email or username");
+        assert!(!by_text(&root, "Continue to Harness Demo").clickable);
+        d.tap(Some("auth-identifier"));
+        let root = parse_source(&page_source(&d.ui())).unwrap();
+        assert!(by_id(&root, "auth-identifier").focused);
+
+        app::sign_in(&mut d, "a@b.c", "pw");
+        let root = parse_source(&page_source(&d.ui())).unwrap();
+        let value = by_id(&root, "convex-authenticated");
+        assert_eq!(value.text, "true");
+        assert_eq!(value.class, "android.widget.TextView");
+        let label = by_text(&root, "CONVEX AUTHENTICATED");
+        assert_eq!(label.id, "");
+        assert_eq!(label.bounds.y, value.bounds.y);
+        assert_eq!(label.bounds.right(), value.bounds.x);
+        assert_eq!(by_id(&root, "session-aud").text, "convex");
+    }
+
+    #[test]
+    fn sources_with_escapes_and_secure_fields() {
+        let mut d = device(Platform::Ios);
+        d.tap(Some("auth-identifier"));
+        d.type_focused("Tom & \"Jerry\" <x>");
+        let root = parse_source(&page_source(&d.ui())).unwrap();
+        assert_eq!(by_id(&root, "auth-identifier").value, "Tom & \"Jerry\" <x>");
+        // The virtual WDA, like WDA by default, does not report focus.
+        assert!(!by_id(&root, "auth-identifier").focused);
+        d.tap(Some("auth-continue"));
+        d.type_focused("hunter2");
+        let root = parse_source(&page_source(&d.ui())).unwrap();
+        let pw = by_id(&root, "auth-password");
+        assert_eq!(pw.class, "XCUIElementTypeSecureTextField");
+        assert_eq!(pw.value, "•••••••");
+        assert_eq!(pw.hint, "Enter your password");
+        assert!(!by_id(&root, "auth-identifier").enabled);
+        assert!(by_id(&root, "auth-identifier").describe().ends_with(" disabled"));
+    }
+
+    /// A trimmed real WDA source: a React Native login screen with a switch, a hidden element
+    /// and float coordinates.
+    const IOS_SNIPPET: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
+<AppiumAUT>
+  <XCUIElementTypeApplication type="XCUIElementTypeApplication" name="Acme" label="Acme" enabled="true" visible="true" accessible="false" x="0" y="0" width="393" height="852" index="0">
+    <XCUIElementTypeWindow type="XCUIElementTypeWindow" enabled="true" visible="true" accessible="false" x="0" y="0" width="393" height="852" index="0">
+      <XCUIElementTypeOther type="XCUIElementTypeOther" name="login-screen" enabled="true" visible="true" accessible="false" x="0" y="0" width="393" height="852" index="0">
+        <XCUIElementTypeStaticText type="XCUIElementTypeStaticText" value="Welcome back" name="Welcome back" label="Welcome back" enabled="true" visible="true" accessible="true" x="24" y="120" width="345" height="34" index="0"/>
+        <XCUIElementTypeTextField type="XCUIElementTypeTextField" value="Email" name="login-email" enabled="true" visible="true" accessible="true" x="24" y="180" width="345" height="44" index="1" placeholderValue="Email" focused="true"/>
+        <XCUIElementTypeSwitch type="XCUIElementTypeSwitch" value="1" name="remember-me" label="Remember me" enabled="true" visible="true" accessible="true" x="318.5" y="240.25" width="51" height="31" index="2" selected="false"/>
+        <XCUIElementTypeButton type="XCUIElementTypeButton" name="login-submit" label="Log in" enabled="false" visible="true" accessible="true" x="24" y="300" width="345" height="50" index="3"/>
+        <XCUIElementTypeStaticText type="XCUIElementTypeStaticText" value="Line one&#10;line two" name="notice" label="Line one&#10;line two" enabled="true" visible="false" accessible="true" x="24" y="900" width="345" height="40" index="4"/>
+      </XCUIElementTypeOther>
+    </XCUIElementTypeWindow>
+  </XCUIElementTypeApplication>
+</AppiumAUT>
+"#;
+
+    #[test]
+    fn hand_written_xcuitest() {
+        let (format, root) = parse_source_with_format(IOS_SNIPPET).unwrap();
+        assert_eq!(format, SourceFormat::XcuiTest);
+        assert_eq!(root.class, "XCUIElementTypeApplication");
+        assert_eq!(root.id, "Acme");
+        let all = root.descendants();
+        assert_eq!(all.len(), 8);
+        let mut depths = vec![];
+        root.walk(&mut |e, d| depths.push((e.id.clone(), d)));
+        assert_eq!(depths[0], ("Acme".to_string(), 0));
+        assert_eq!(depths[2], ("login-screen".to_string(), 2));
+        assert_eq!(depths[7], ("notice".to_string(), 3));
+
+        let email = by_id(&root, "login-email");
+        assert!(email.focused);
+        assert_eq!((email.text.as_str(), email.hint.as_str()), ("Email", "Email"));
+        let switch = by_id(&root, "remember-me");
+        assert!(switch.checked && !switch.selected);
+        assert_eq!(switch.text, "Remember me");
+        assert_eq!(switch.value, "1");
+        assert_eq!(
+            switch.bounds,
+            Bounds {
+                x: 319,
+                y: 240,
+                width: 51,
+                height: 31
+            }
+        );
+        let submit = by_id(&root, "login-submit");
+        assert!(!submit.enabled);
+        assert_eq!(submit.text, "Log in");
+        let notice = by_id(&root, "notice");
+        assert!(!notice.visible);
+        assert_eq!(notice.text, "Line one\nline two");
+        assert_eq!(
+            notice.describe(),
+            "XCUIElementTypeStaticText id=notice text=\"Line one\\nline two\""
+        );
+    }
+
+    /// A trimmed real UiAutomator2 source: a native app with package-qualified resource ids,
+    /// a content description, a hint, and a second window (the keyboard).
+    const ANDROID_SNIPPET: &str = r#"<?xml version='1.0' encoding='UTF-8' standalone='yes' ?>
+<hierarchy index="0" class="hierarchy" rotation="0" width="1080" height="2400">
+  <android.widget.FrameLayout index="0" package="com.example" class="android.widget.FrameLayout" text="" resource-id="" checkable="false" checked="false" clickable="false" enabled="true" focusable="false" focused="false" long-clickable="false" password="false" scrollable="false" selected="false" bounds="[0,0][1080,2400]" displayed="true">
+    <android.widget.LinearLayout index="0" package="com.example" class="android.widget.LinearLayout" text="" resource-id="com.example:id/form" checkable="false" checked="false" clickable="false" enabled="true" focusable="false" focused="false" long-clickable="false" password="false" scrollable="false" selected="false" bounds="[0,210][1080,1600]" displayed="true">
+      <android.widget.ImageView index="0" package="com.example" class="android.widget.ImageView" text="" resource-id="com.example:id/logo" checkable="false" checked="false" clickable="false" enabled="true" focusable="false" focused="false" long-clickable="false" password="false" scrollable="false" selected="false" bounds="[390,260][690,560]" displayed="true" content-desc="Acme logo" />
+      <android.widget.EditText index="1" package="com.example" class="android.widget.EditText" text="Email" resource-id="com.example:id/email" checkable="false" checked="false" clickable="true" enabled="true" focusable="true" focused="true" long-clickable="true" password="false" scrollable="false" selected="false" bounds="[66,640][1014,786]" displayed="true" hint="Email" />
+      <android.widget.CheckBox index="2" package="com.example" class="android.widget.CheckBox" text="Remember me" resource-id="com.example:id/remember" checkable="true" checked="true" clickable="true" enabled="true" focusable="true" focused="false" long-clickable="false" password="false" scrollable="false" selected="false" bounds="[66,820][540,946]" displayed="true" />
+      <android.widget.Button index="3" package="com.example" class="android.widget.Button" text="LOG IN" resource-id="com.example:id/login" checkable="false" checked="false" clickable="true" enabled="false" focusable="true" focused="false" long-clickable="false" password="false" scrollable="false" selected="false" bounds="[66,1000][1014,1144]" displayed="true" content-desc="Log in" />
+    </android.widget.LinearLayout>
+  </android.widget.FrameLayout>
+  <android.widget.FrameLayout index="1" package="com.google.android.inputmethod.latin" class="android.widget.FrameLayout" text="" resource-id="" checkable="false" checked="false" clickable="false" enabled="true" focusable="false" focused="false" long-clickable="false" password="false" scrollable="false" selected="true" bounds="[0,1600][1080,2400]" displayed="false" />
+</hierarchy>
+"#;
+
+    #[test]
+    fn hand_written_uiautomator2() {
+        let (format, root) = parse_source_with_format(ANDROID_SNIPPET).unwrap();
+        assert_eq!(format, SourceFormat::UiAutomator2);
+        assert_eq!(root.class, "hierarchy");
+        assert_eq!(root.children.len(), 2);
+        let login = by_id(&root, "com.example:id/login");
+        assert_eq!(login.text, "LOG IN");
+        assert_eq!(login.accessibility, "Log in");
+        assert!(!login.enabled && login.clickable);
+        assert_eq!(
+            login.bounds,
+            Bounds {
+                x: 66,
+                y: 1000,
+                width: 948,
+                height: 144
+            }
+        );
+        assert_eq!(login.center(), (540, 1072));
+        assert_eq!(
+            login.describe(),
+            "android.widget.Button id=com.example:id/login text=\"LOG IN\" accessibility=\"Log in\" disabled"
+        );
+        let logo = by_id(&root, "com.example:id/logo");
+        assert_eq!((logo.text.as_str(), logo.accessibility.as_str()), ("", "Acme logo"));
+        assert_eq!(
+            logo.describe(),
+            "android.widget.ImageView id=com.example:id/logo accessibility=\"Acme logo\""
+        );
+        let email = by_id(&root, "com.example:id/email");
+        assert!(email.focused && email.clickable);
+        assert_eq!(email.hint, "Email");
+        assert!(by_id(&root, "com.example:id/remember").checked);
+        let keyboard = &root.children[1];
+        assert!(!keyboard.visible && keyboard.selected);
+    }
+
+    #[test]
+    fn defaults_for_missing_attributes() {
+        let root = parse_source("<hierarchy><node bounds=\"[1,2][3,4]\"/><node/></hierarchy>").unwrap();
+        // No size on the hierarchy element: the union of its children.
+        assert_eq!(
+            root.bounds,
+            Bounds {
+                x: 0,
+                y: 0,
+                width: 3,
+                height: 4
+            }
+        );
+        let n = &root.children[0];
+        assert_eq!(n.class, "node");
+        assert_eq!(
+            n.bounds,
+            Bounds {
+                x: 1,
+                y: 2,
+                width: 2,
+                height: 2
+            }
+        );
+        assert!(n.enabled && n.visible && !n.checked && !n.selected && !n.focused && !n.clickable);
+        assert_eq!(root.children[1].bounds, Bounds::default());
+
+        let root = parse_source("<XCUIElementTypeApplication unknown=\"x\"/>").unwrap();
+        assert_eq!(root.class, "XCUIElementTypeApplication");
+        assert!(root.enabled && root.visible);
+        assert_eq!(root.describe(), "XCUIElementTypeApplication");
+
+        // More than one application under AppiumAUT: the wrapper stays the root.
+        let root = parse_source(
+            "<AppiumAUT><XCUIElementTypeApplication x=\"0\" y=\"0\" width=\"10\" height=\"20\"/>\
+             <XCUIElementTypeApplication x=\"5\" y=\"0\" width=\"10\" height=\"30\"/></AppiumAUT>",
+        )
+        .unwrap();
+        assert_eq!(root.class, "AppiumAUT");
+        assert_eq!(
+            root.bounds,
+            Bounds {
+                x: 0,
+                y: 0,
+                width: 15,
+                height: 30
+            }
+        );
+    }
+
+    #[test]
+    fn errors_name_the_byte_position() {
+        let err = |xml: &str| parse_source(xml).unwrap_err();
+        let e = err("<hierarchy><a></b></hierarchy>");
+        assert!(matches!(e, HierarchyError::Xml { position: 14, .. }), "{e:?}");
+        assert!(
+            e.to_string()
+                .starts_with("page source is not well-formed xml at byte 14: "),
+            "{e}"
+        );
+
+        let e = err("<hierarchy>\n  <a bounds=\"[0,0]\"/></hierarchy>");
+        assert_eq!(
+            e.to_string(),
+            "page source has an invalid bounds=\"[0,0]\" on <a> at byte 14: expected [x1,y1][x2,y2]"
+        );
+        let e = err("<AppiumAUT><XCUIElementTypeButton enabled=\"yes\"/></AppiumAUT>");
+        assert_eq!(
+            e.to_string(),
+            "page source has an invalid enabled=\"yes\" on <XCUIElementTypeButton> at byte 11: expected true or false"
+        );
+        let e = err("<XCUIElementTypeOther x=\"abc\"/>");
+        assert!(matches!(e, HierarchyError::BadAttribute { position: 0, .. }), "{e:?}");
+
+        assert_eq!(
+            err("<hierarchy><a>").to_string(),
+            "page source ends at byte 14 before <a> is closed"
+        );
+        assert_eq!(err("").to_string(), "page source has no root element");
+        assert_eq!(
+            err("<?xml version=\"1.0\"?>\n<!-- nothing -->").to_string(),
+            "page source has no root element"
+        );
+        assert_eq!(
+            err("<html><body/></html>").to_string(),
+            "page source at byte 0 starts with <html>, neither XCUITest (<AppiumAUT>, <XCUIElementType…>) nor \
+             UiAutomator2 (<hierarchy>)"
+        );
+        assert_eq!(
+            err("<hierarchy/><hierarchy/>").to_string(),
+            "page source has a second root element <hierarchy> at byte 12"
+        );
+        let e = err("<hierarchy><a b=\"1\" b=\"2\"/></hierarchy>");
+        assert!(matches!(e, HierarchyError::Xml { position: 11, .. }), "{e:?}");
+        let e = err("<hierarchy><a text=\"&bogus;\"/></hierarchy>");
+        assert!(matches!(e, HierarchyError::Xml { .. }), "{e:?}");
+
+        let deep = format!("<hierarchy>{}", "<a>".repeat(MAX_DEPTH));
+        assert!(matches!(err(&deep), HierarchyError::TooDeep { .. }));
+        let ok = format!(
+            "<hierarchy>{}{}</hierarchy>",
+            "<a>".repeat(MAX_DEPTH - 1),
+            "</a>".repeat(MAX_DEPTH - 1)
+        );
+        assert!(parse_source(&ok).is_ok());
+    }
+
+    #[test]
+    fn bounds_helpers() {
+        assert_eq!(
+            parse_bounds("[0,0][1080,2400]"),
+            Some(Bounds {
+                x: 0,
+                y: 0,
+                width: 1080,
+                height: 2400
+            })
+        );
+        assert_eq!(
+            parse_bounds("[10,20][5,40]"),
+            Some(Bounds {
+                x: 10,
+                y: 20,
+                width: -5,
+                height: 20
+            })
+        );
+        assert_eq!(parse_bounds("[1,2]"), None);
+        assert_eq!(parse_bounds("[a,2][3,4]"), None);
+        let b = Bounds {
+            x: 10,
+            y: 20,
+            width: 30,
+            height: 40,
+        };
+        assert!(b.contains(10, 20) && !b.contains(40, 20) && !b.contains(10, 60));
+        assert_eq!(b.to_string(), "[10,20][40,60]");
+        assert!(Bounds { width: 0, ..b }.is_empty());
+        assert_eq!(parse_number("12.5"), Some(13));
+        assert_eq!(parse_number("NaN"), None);
+        assert_eq!(parse_number("1e20"), None);
+    }
+}

@@ -1,0 +1,111 @@
+//! Typed `mobile:` commands, with each platform's argument names in one place.
+//!
+//! XCUITest names the app `bundleId`, UiAutomator2 `appId`; methods differ per platform
+//! (`launchApp` exists on iOS, Android uses `activateApp`; `clearKeychains` is iOS-only,
+//! `setConnectivity` Android-only on real drivers). The virtual farm implements the same
+//! names plus `virtualSecureStore` and `virtualState`.
+
+use serde_json::{Map, Value, json};
+
+use crate::sim::Platform;
+
+/// One `mobile:` call: its method and its named arguments.
+#[derive(Clone, Debug, PartialEq)]
+pub struct MobileCommand {
+    pub method: &'static str,
+    pub args: Map<String, Value>,
+}
+
+fn app_args(platform: Platform, app: &str) -> Map<String, Value> {
+    let key = match platform {
+        Platform::Ios => "bundleId",
+        Platform::Android => "appId",
+    };
+    let mut m = Map::new();
+    m.insert(key.into(), json!(app));
+    m
+}
+
+fn cmd(method: &'static str, args: Map<String, Value>) -> MobileCommand {
+    MobileCommand { method, args }
+}
+
+impl MobileCommand {
+    /// Cold launch (or bring to the foreground when running).
+    pub fn launch_app(platform: Platform, app: &str) -> Self {
+        match platform {
+            Platform::Ios => cmd("launchApp", app_args(platform, app)),
+            Platform::Android => cmd("activateApp", app_args(platform, app)),
+        }
+    }
+    pub fn terminate_app(platform: Platform, app: &str) -> Self {
+        cmd("terminateApp", app_args(platform, app))
+    }
+    pub fn query_app_state(platform: Platform, app: &str) -> Self {
+        cmd("queryAppState", app_args(platform, app))
+    }
+    pub fn clear_app(platform: Platform, app: &str) -> Self {
+        cmd("clearApp", app_args(platform, app))
+    }
+    pub fn clear_keychains() -> Self {
+        cmd("clearKeychains", Map::new())
+    }
+    pub fn background_app(seconds: f64) -> Self {
+        let mut m = Map::new();
+        m.insert("seconds".into(), json!(seconds));
+        cmd("backgroundApp", m)
+    }
+    pub fn set_connectivity(online: bool) -> Self {
+        let mut m = Map::new();
+        m.insert("wifi".into(), json!(online));
+        m.insert("data".into(), json!(online));
+        cmd("setConnectivity", m)
+    }
+    pub fn deep_link(platform: Platform, url: &str, app: &str) -> Self {
+        let mut m = Map::new();
+        m.insert("url".into(), json!(url));
+        let key = match platform {
+            Platform::Ios => "bundleId",
+            Platform::Android => "package",
+        };
+        m.insert(key.into(), json!(app));
+        cmd("deepLink", m)
+    }
+    pub fn pull_file(remote_path: &str) -> Self {
+        let mut m = Map::new();
+        m.insert("remotePath".into(), json!(remote_path));
+        cmd("pullFile", m)
+    }
+    pub fn press_key(keycode: i64) -> Self {
+        let mut m = Map::new();
+        m.insert("keycode".into(), json!(keycode));
+        cmd("pressKey", m)
+    }
+    pub fn virtual_secure_store() -> Self {
+        cmd("virtualSecureStore", Map::new())
+    }
+    pub fn virtual_state() -> Self {
+        cmd("virtualState", Map::new())
+    }
+
+    /// The `execute/sync` script text.
+    pub fn script(&self) -> String {
+        format!("mobile: {}", self.method)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn platform_argument_names() {
+        assert_eq!(MobileCommand::terminate_app(Platform::Ios, "a").args["bundleId"], "a");
+        assert_eq!(MobileCommand::terminate_app(Platform::Android, "a").args["appId"], "a");
+        assert_eq!(MobileCommand::launch_app(Platform::Android, "a").method, "activateApp");
+        assert_eq!(
+            MobileCommand::launch_app(Platform::Ios, "a").script(),
+            "mobile: launchApp"
+        );
+    }
+}

@@ -1,0 +1,88 @@
+//! Device backends and what the executor needs from a device.
+//!
+//! `appium` (any Appium-compatible server: the virtual farm, a local Appium, a Grid, a
+//! cloud farm) is reached through thirtyfour with our `transport`; `mobile` holds the typed
+//! `mobile:` commands with each platform's argument names; `hierarchy` parses page source
+//! and `select` evaluates Maestro selectors over it. Every operation a backend cannot do
+//! returns [`DriverError::Unsupported`], never a silent no-op.
+pub mod appium;
+pub mod hierarchy;
+pub mod mobile;
+pub mod select;
+pub mod transport;
+
+use crate::sim::Platform;
+
+/// What went wrong talking to a device.
+#[derive(Debug, thiserror::Error)]
+pub enum DriverError {
+    /// The server does not implement a command (a `mobile:` method, a W3C endpoint).
+    #[error("{command} is not supported by this device: {message}")]
+    Unsupported { command: String, message: String },
+    /// The session is gone (server restarted, session timed out).
+    #[error("the device session was lost: {0}")]
+    SessionLost(String),
+    /// The server could not be reached or answered something that is not WebDriver.
+    #[error("the device server is unreachable: {0}")]
+    Unreachable(String),
+    /// The server refused to create a session.
+    #[error("the device refused to start a session: {0}")]
+    SessionNotCreated(String),
+    /// Any other error the server reported for a command.
+    #[error("{command} failed: {message}")]
+    Command { command: String, message: String },
+}
+
+impl DriverError {
+    /// Infrastructure errors make a case an `error`, not a `failure`.
+    pub fn is_infrastructure(&self) -> bool {
+        !matches!(self, DriverError::Command { .. })
+    }
+}
+
+/// Secure storage as a backend can read it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct StorageRead {
+    /// `virtual`, `pullFile`, `unavailable`.
+    pub source: String,
+    /// (key, store, value-or-envelope). Values are digested by the caller and never kept.
+    pub entries: Vec<(String, String, String)>,
+}
+
+/// A device session, as the executor drives it.
+#[async_trait::async_trait]
+pub trait Device: Send {
+    fn platform(&self) -> Platform;
+    /// The app under test (bundle id / package).
+    fn app_id(&self) -> &str;
+    /// Whether this is a device of the embedded virtual farm (its time runs faster).
+    fn is_virtual(&self) -> bool {
+        false
+    }
+    /// The device's own clock in ms, when it has one that differs from real time (virtual
+    /// devices): waits are measured on it, so a busy host cannot make them time out early.
+    async fn device_time_ms(&mut self) -> Option<u64> {
+        None
+    }
+    async fn source(&mut self) -> Result<String, DriverError>;
+    async fn screenshot(&mut self) -> Result<Vec<u8>, DriverError>;
+    /// Touches a point in page-source units (iOS points, Android pixels) for `hold_ms`.
+    async fn press(&mut self, x: i32, y: i32, hold_ms: u64) -> Result<(), DriverError>;
+    /// Types into the focused field. `sensitive`: the text is a secret (not logged).
+    async fn type_text(&mut self, text: &str, sensitive: bool) -> Result<(), DriverError>;
+    async fn erase_text(&mut self, characters: u32) -> Result<(), DriverError>;
+    async fn launch_app(&mut self) -> Result<(), DriverError>;
+    async fn terminate_app(&mut self) -> Result<bool, DriverError>;
+    async fn app_state(&mut self) -> Result<i64, DriverError>;
+    async fn clear_app(&mut self) -> Result<(), DriverError>;
+    async fn clear_keychain(&mut self) -> Result<(), DriverError>;
+    async fn background(&mut self, seconds: f64) -> Result<(), DriverError>;
+    async fn set_network(&mut self, online: bool) -> Result<(), DriverError>;
+    async fn open_link(&mut self, url: &str) -> Result<(), DriverError>;
+    async fn press_back(&mut self) -> Result<(), DriverError>;
+    async fn secure_storage(&mut self) -> Result<StorageRead, DriverError>;
+    /// Device log lines since the last call.
+    async fn logs(&mut self) -> Result<Vec<String>, DriverError>;
+    /// Ends the session.
+    async fn quit(self: Box<Self>) -> Result<(), DriverError>;
+}

@@ -1,0 +1,4 @@
+//! Running flows on devices: the matrix, the workers, the results.
+pub mod plan;
+pub mod results;
+pub mod runner;
