@@ -224,7 +224,7 @@ fn cases() -> Vec<Case> {
             "billion laughs",
             billion_laughs(),
             (6, 24),
-            "invalid YAML: budget breached",
+            "invalid YAML: the YAML exceeds a safety limit",
         )
         .errors(1),
         step("tab indentation", "- tapOn:\n\ttext: A\n", (4, 2), "tabs disallowed").errors(1),
