@@ -91,6 +91,9 @@ pub struct Element {
     pub clickable: bool,
     /// iOS `visible`; Android `displayed`.
     pub visible: bool,
+    /// Absolute positional XPath of this element in the source (`/hierarchy/a[1]/b[2]`),
+    /// for clicking it by element when the source has no geometry.
+    pub xpath: String,
     pub children: Vec<Element>,
 }
 

@@ -68,6 +68,13 @@ pub trait Device: Send {
     async fn screenshot(&mut self) -> Result<Vec<u8>, DriverError>;
     /// Touches a point in page-source units (iOS points, Android pixels) for `hold_ms`.
     async fn press(&mut self, x: i32, y: i32, hold_ms: u64) -> Result<(), DriverError>;
+    /// Clicks the element at this XPath (W3C element click), for sources without geometry.
+    async fn click_xpath(&mut self, xpath: &str) -> Result<(), DriverError> {
+        Err(DriverError::Unsupported {
+            command: "element click".into(),
+            message: format!("cannot click {xpath}"),
+        })
+    }
     /// Types into the focused field. `sensitive`: the text is a secret (not logged).
     async fn type_text(&mut self, text: &str, sensitive: bool) -> Result<(), DriverError>;
     async fn erase_text(&mut self, characters: u32) -> Result<(), DriverError>;

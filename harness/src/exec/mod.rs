@@ -440,6 +440,23 @@ impl<'a> Executor<'a> {
 
     async fn tap(&mut self, step: &Step, t: &Tap, taps: u32, hold_ms: u64) -> Result<(), StepError> {
         let timeout = self.timeout(step, None);
+        // A source without geometry (e.g. Appium's fake driver): click the element itself.
+        if let TapTarget::Element(s) = &t.target
+            && self.wait_visible(s, timeout).await?.is_some()
+        {
+            let tree = self.tree().await?;
+            let xpath = self
+                .matches(&tree, s)?
+                .first()
+                .filter(|e| e.bounds.is_empty())
+                .map(|e| e.xpath.clone());
+            if let Some(xpath) = xpath.filter(|x| !x.is_empty()) {
+                for _ in 0..taps * t.repeat.unwrap_or(1) {
+                    self.device.click_xpath(&xpath).await?;
+                }
+                return Ok(());
+            }
+        }
         let (x, y) = match &t.target {
             TapTarget::Point(p) => self.point(p, None).await?,
             TapTarget::Element(s) | TapTarget::ElementPoint(s, _) => {
