@@ -1,6 +1,6 @@
 //! Appium page source → a platform-neutral element tree.
 //!
-//! Two formats are read, told apart by the root element:
+//! Three formats are read, told apart by the root element:
 //!
 //! - XCUITest (WebDriverAgent): `<AppiumAUT>` wrapping one `<XCUIElementTypeApplication>`, or the
 //!   application element alone (WDA's own `/source`). Attributes `type`, `name` (accessibility
@@ -11,11 +11,36 @@
 //!   class. Attributes `class`, `resource-id`, `text`, `hint`, `content-desc`, the booleans
 //!   (`enabled`, `checked`, `focused`, `selected`, `clickable`, `displayed`) and
 //!   `bounds="[x1,y1][x2,y2]"` in pixels.
+//! - Generic: any other root, or `<AppiumAUT>` wrapping anything but an XCUITest element (Appium's
+//!   fake driver, whose source is its app XML wrapped in `<AppiumAUT>`). The element name is the
+//!   class; the id is `id`, else `resource-id`, else `name`; the text is `text`, else `label`,
+//!   else `value`, else `content-desc`; the hint is `placeholder`, `placeholderValue` or `hint`;
+//!   the accessibility text `content-desc`, else `label`; the value `value`, else `text`.
+//!   Geometry is `bounds="[x1,y1][x2,y2]"`, or `x`/`left`, `y`/`top`, `width`, `height`, and
+//!   empty when missing. Values are read leniently (the attributes of an unknown format are
+//!   only a guess): a boolean is `true` or `false`, anything else is its default, and a number
+//!   that does not parse is 0. Character data is ignored. When no element below the root has
+//!   a size, every element is marked [`Element::no_geometry`].
 //!
-//! The root of the tree is the application element (iOS) or the `hierarchy` element (Android,
-//! sized to the screen). Unknown attributes are ignored; missing ones take their default (empty
-//! strings, `false`, except `enabled` and `visible`, which default to `true`). A malformed value
-//! of a known attribute (`bounds="[0,0]"`, `enabled="yes"`) is an error, as is bad XML.
+//! The root of the tree is the application element (iOS, and the wrapped element of a generic
+//! `<AppiumAUT>`) or the `hierarchy` element (Android, sized to the screen). Unknown attributes
+//! are ignored; missing ones take their default (empty strings, `false`, except `enabled` and
+//! `visible`, which default to `true`). In XCUITest and UiAutomator2 sources, a malformed value
+//! of a known attribute (`bounds="[0,0]"`, `enabled="yes"`) is an error, as is bad XML in any.
+//!
+//! Every element gets the absolute positional XPath ([`Element::xpath`]) that the server's own
+//! XPath engine resolves to it, so an element without geometry can be clicked by XPath:
+//!
+//! - XCUITest: WDA evaluates XPath over a document whose root is the application element,
+//!   without the `<AppiumAUT>` wrapper of `/source` (`FBXPath matchesWithRootElement`), so the
+//!   paths start at `/XCUIElementTypeApplication` and the wrapper has none (empty).
+//! - UiAutomator2: the server evaluates XPath over the same document as the source
+//!   (`AccessibilityNodeInfoDumper`): `/hierarchy/android.widget.FrameLayout[1]/…`.
+//! - Generic: the document is the source as is, wrapper included (the fake driver runs its
+//!   XPath engine on the wrapped app XML): `/AppiumAUT/app[1]/MockButton[2]`.
+//!
+//! Each step below the root is the element name with its position among the siblings of the
+//! same name (`[n]`, from 1); a name with a namespace prefix is written `*[name()='p:n'][n]`.
 
 use std::fmt;
 
@@ -91,9 +116,15 @@ pub struct Element {
     pub clickable: bool,
     /// iOS `visible`; Android `displayed`.
     pub visible: bool,
-    /// Absolute positional XPath of this element in the source (`/hierarchy/a[1]/b[2]`),
-    /// for clicking it by element when the source has no geometry.
+    /// Absolute positional XPath of this element in the document the server evaluates XPath
+    /// against (`/hierarchy/a[1]/b[2]`; see the module docs), for clicking it by element when
+    /// the source has no geometry. Empty for XCUITest's `<AppiumAUT>` wrapper, which WDA's
+    /// XPath document does not contain.
     pub xpath: String,
+    /// The whole source has no geometry below its root (a generic source such as the app XML
+    /// of Appium's fake driver): selectors then keep zero-size elements as candidates. Set on
+    /// every element of such a source; always `false` in XCUITest and UiAutomator2 sources.
+    pub no_geometry: bool,
     pub children: Vec<Element>,
 }
 
@@ -104,6 +135,8 @@ pub enum SourceFormat {
     XcuiTest,
     /// UiAutomator2 driver, Android.
     UiAutomator2,
+    /// Any other XML, e.g. Appium's fake driver (see the module docs).
+    Generic,
 }
 
 impl SourceFormat {
@@ -111,6 +144,7 @@ impl SourceFormat {
         match self {
             SourceFormat::XcuiTest => "XCUITest",
             SourceFormat::UiAutomator2 => "UiAutomator2",
+            SourceFormat::Generic => "generic XML",
         }
     }
 }
@@ -122,11 +156,6 @@ pub enum HierarchyError {
     Xml { position: u64, message: String },
     #[error("page source has no root element")]
     Empty,
-    #[error(
-        "page source at byte {position} starts with <{root}>, neither XCUITest (<AppiumAUT>, <XCUIElementType…>) \
-         nor UiAutomator2 (<hierarchy>)"
-    )]
-    UnknownFormat { root: String, position: u64 },
     #[error("page source has a second root element <{name}> at byte {position}")]
     SecondRoot { name: String, position: u64 },
     #[error("page source ends at byte {position} before <{name}> is closed")]
@@ -143,17 +172,51 @@ pub enum HierarchyError {
     },
 }
 
-/// Parses a page source of either format; the root is the application (iOS) or the
-/// `hierarchy` element (Android).
+/// Parses a page source of any format; the root is the application (iOS, generic
+/// `<AppiumAUT>`), the `hierarchy` element (Android) or the root element (generic).
 pub fn parse_source(xml: &str) -> Result<Element, HierarchyError> {
     parse_source_with_format(xml).map(|(_, root)| root)
+}
+
+/// An element under construction, with its tag and how many children of each name it has had
+/// so far (their XPath positions).
+struct Open {
+    tag: String,
+    element: Element,
+    names: Vec<(String, u32)>,
+}
+
+impl Open {
+    /// The XPath position of a new child named `tag`, from 1.
+    fn position(&mut self, tag: &str) -> u32 {
+        match self.names.iter_mut().find(|(n, _)| n == tag) {
+            Some((_, count)) => {
+                *count += 1;
+                *count
+            }
+            None => {
+                self.names.push((tag.to_string(), 1));
+                1
+            }
+        }
+    }
+}
+
+/// An element name as an XPath name test: a prefixed name would need a namespace binding.
+fn name_test(tag: &str) -> String {
+    if tag.contains(':') {
+        format!("*[name()='{tag}']")
+    } else {
+        tag.to_string()
+    }
 }
 
 /// [`parse_source`], also saying which format the source was in.
 pub fn parse_source_with_format(xml: &str) -> Result<(SourceFormat, Element), HierarchyError> {
     let mut reader = Reader::from_str(xml);
-    // Elements under construction, outermost first, with their tag names.
-    let mut stack: Vec<(String, Element)> = vec![];
+    // Elements under construction, outermost first.
+    let mut stack: Vec<Open> = vec![];
+    // Known from the root, or for an `<AppiumAUT>` root from its first child.
     let mut format = None;
     let mut root: Option<Element> = None;
     loop {
@@ -167,15 +230,15 @@ pub fn parse_source_with_format(xml: &str) -> Result<(SourceFormat, Element), Hi
             Event::Empty(s) => (s, true),
             Event::End(_) => {
                 // quick-xml has already checked that the name matches an open element.
-                let Some((_, element)) = stack.pop() else {
+                let Some(open) = stack.pop() else {
                     return Err(HierarchyError::Xml {
                         position,
                         message: "end tag without a start tag".into(),
                     });
                 };
                 match stack.last_mut() {
-                    Some((_, parent)) => parent.children.push(element),
-                    None => root = Some(element),
+                    Some(parent) => parent.element.children.push(open.element),
+                    None => root = Some(open.element),
                 }
                 continue;
             }
@@ -192,38 +255,69 @@ pub fn parse_source_with_format(xml: &str) -> Result<(SourceFormat, Element), Hi
         let fmt = match format {
             Some(f) => f,
             None => {
-                let f = if name == "hierarchy" {
-                    SourceFormat::UiAutomator2
-                } else if name == "AppiumAUT" || name.starts_with("XCUIElementType") {
-                    SourceFormat::XcuiTest
+                let xcui = name.starts_with("XCUIElementType");
+                format = if stack.is_empty() {
+                    if name == "hierarchy" {
+                        Some(SourceFormat::UiAutomator2)
+                    } else if xcui {
+                        Some(SourceFormat::XcuiTest)
+                    } else if name == "AppiumAUT" {
+                        None
+                    } else {
+                        Some(SourceFormat::Generic)
+                    }
+                } else if xcui {
+                    Some(SourceFormat::XcuiTest)
                 } else {
-                    return Err(HierarchyError::UnknownFormat { root: name, position });
+                    Some(SourceFormat::Generic)
                 };
-                format = Some(f);
-                f
+                // The `<AppiumAUT>` wrapper itself has no attributes to read.
+                format.unwrap_or(SourceFormat::XcuiTest)
             }
         };
-        let element = read_element(&start, &name, fmt, position)?;
+        let depth = stack.len();
+        let xpath = match stack.last_mut() {
+            None => format!("/{}", name_test(&name)),
+            // WDA's XPath document is rooted at the application, without the wrapper.
+            Some(parent) if fmt == SourceFormat::XcuiTest && parent.tag == "AppiumAUT" && depth == 1 => {
+                format!("/{}", name_test(&name))
+            }
+            Some(parent) => {
+                let n = parent.position(&name);
+                format!("{}/{}[{n}]", parent.element.xpath, name_test(&name))
+            }
+        };
+        let mut element = read_element(&start, &name, fmt, position)?;
+        element.xpath = xpath;
         if empty {
             match stack.last_mut() {
-                Some((_, parent)) => parent.children.push(element),
+                Some(parent) => parent.element.children.push(element),
                 None => root = Some(element),
             }
         } else {
-            stack.push((name, element));
+            stack.push(Open {
+                tag: name,
+                element,
+                names: vec![],
+            });
         }
     }
-    if let Some((name, _)) = stack.pop() {
+    if let Some(open) = stack.pop() {
         return Err(HierarchyError::Unclosed {
-            name,
+            name: open.tag,
             position: reader.buffer_position(),
         });
     }
-    let (Some(format), Some(mut root)) = (format, root) else {
+    let Some(mut root) = root else {
         return Err(HierarchyError::Empty);
     };
+    // An `<AppiumAUT>` without children is an empty XCUITest source.
+    let format = format.unwrap_or(SourceFormat::XcuiTest);
     match format {
-        SourceFormat::XcuiTest if root.class == "AppiumAUT" => {
+        SourceFormat::XcuiTest | SourceFormat::Generic if root.class == "AppiumAUT" => {
+            if format == SourceFormat::XcuiTest {
+                root.xpath.clear();
+            }
             // Appium's scope wrapper: the application element is the root.
             if root.children.len() == 1 {
                 root = root.children.pop().expect("one child");
@@ -235,6 +329,13 @@ pub fn parse_source_with_format(xml: &str) -> Result<(SourceFormat, Element), Hi
             root.bounds = union(root.children.iter().map(|c| c.bounds));
         }
         _ => {}
+    }
+    if format == SourceFormat::Generic && root.descendants().iter().skip(1).all(|e| e.bounds.is_empty()) {
+        let mut todo = vec![&mut root];
+        while let Some(e) = todo.pop() {
+            e.no_geometry = true;
+            todo.extend(e.children.iter_mut());
+        }
     }
     Ok((format, root))
 }
@@ -300,14 +401,12 @@ fn read_element(
         Some(v) => parse_number(v).ok_or_else(|| bad(name, v, "expected a number")),
     };
 
-    let mut e = Element {
-        enabled: boolean("enabled", true)?,
-        selected: boolean("selected", false)?,
-        focused: boolean("focused", false)?,
-        ..Element::default()
-    };
+    let mut e = Element::default();
     match format {
         SourceFormat::XcuiTest => {
+            e.enabled = boolean("enabled", true)?;
+            e.selected = boolean("selected", false)?;
+            e.focused = boolean("focused", false)?;
             let label = string("label");
             let value = string("value");
             e.class = get("type").unwrap_or(tag).to_string();
@@ -329,6 +428,9 @@ fn read_element(
             };
         }
         SourceFormat::UiAutomator2 => {
+            e.enabled = boolean("enabled", true)?;
+            e.selected = boolean("selected", false)?;
+            e.focused = boolean("focused", false)?;
             e.class = get("class").unwrap_or(tag).to_string();
             e.id = string("resource-id");
             e.text = string("text");
@@ -348,6 +450,40 @@ fn read_element(
                     height: number("height")?,
                 },
             };
+        }
+        SourceFormat::Generic => {
+            // The first of `names` that is present and not empty.
+            let first = |names: &[&str]| {
+                names
+                    .iter()
+                    .find_map(|n| get(n).filter(|v| !v.is_empty()))
+                    .unwrap_or_default()
+                    .to_string()
+            };
+            let flag = |name: &str, default: bool| match get(name) {
+                Some("true") => true,
+                Some("false") => false,
+                _ => default,
+            };
+            let num = |names: &[&str]| names.iter().find_map(|n| get(n)).and_then(parse_number).unwrap_or(0);
+            e.class = tag.to_string();
+            e.id = first(&["id", "resource-id", "name"]);
+            e.text = first(&["text", "label", "value", "content-desc"]);
+            e.hint = first(&["placeholder", "placeholderValue", "hint"]);
+            e.accessibility = first(&["content-desc", "label"]);
+            e.value = first(&["value", "text"]);
+            e.enabled = flag("enabled", true);
+            e.selected = flag("selected", false);
+            e.focused = flag("focused", false);
+            e.checked = flag("checked", false);
+            e.clickable = flag("clickable", false);
+            e.visible = flag("visible", true) && flag("displayed", true);
+            e.bounds = get("bounds").and_then(parse_bounds).unwrap_or_else(|| Bounds {
+                x: num(&["x", "left"]),
+                y: num(&["y", "top"]),
+                width: num(&["width"]),
+                height: num(&["height"]),
+            });
         }
     }
     Ok(e)
@@ -850,9 +986,8 @@ mod tests {
             "page source has no root element"
         );
         assert_eq!(
-            err("<html><body/></html>").to_string(),
-            "page source at byte 0 starts with <html>, neither XCUITest (<AppiumAUT>, <XCUIElementType…>) nor \
-             UiAutomator2 (<hierarchy>)"
+            err("<html/><html/>").to_string(),
+            "page source has a second root element <html> at byte 7"
         );
         assert_eq!(
             err("<hierarchy/><hierarchy/>").to_string(),

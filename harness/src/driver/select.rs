@@ -4,7 +4,9 @@
 //! its documentation, so that a flow picks the same element here as under Maestro:
 //!
 //! - Candidates are the visible elements with a non-zero width and height, in document order;
-//!   the root (application / `hierarchy`) is never one.
+//!   the root (application / `hierarchy`) is never one. In a source without any geometry below
+//!   its root ([`Element::no_geometry`]: generic XML such as the app of Appium's fake driver),
+//!   zero-size elements remain candidates; XCUITest and UiAutomator2 sources never get there.
 //! - `text` and `id` are regexes matched against the WHOLE value, case-insensitively, with `.`
 //!   matching newlines (and `^`/`$` matching at line breaks). `text` is tried against the
 //!   element's text, hint and accessibility text, each as is and with newlines turned into
@@ -421,7 +423,7 @@ struct Flat<'a> {
     parent: Vec<Option<usize>>,
     /// One past the last descendant: the subtree of `i` is `i..end[i]`.
     end: Vec<usize>,
-    /// Visible with a non-zero size: a candidate.
+    /// Visible with a non-zero size (any size in a source without geometry): a candidate.
     visible: Vec<bool>,
 }
 
@@ -446,7 +448,7 @@ impl<'a> Flat<'a> {
         }
         let visible = nodes
             .iter()
-            .map(|e| e.visible && e.bounds.width > 0 && e.bounds.height > 0)
+            .map(|e| e.visible && (e.no_geometry || (e.bounds.width > 0 && e.bounds.height > 0)))
             .collect();
         Flat {
             nodes,
@@ -617,6 +619,46 @@ mod tests {
         assert_eq!(ids(&root, &Selector::text("Hello")), ["shown"]);
         assert_eq!(ids(&root, &Selector::text("App")), Vec::<String>::new());
         assert_eq!(ids(&root, &Selector::default()), ["shown"]);
+    }
+
+    #[test]
+    fn zero_size_elements_are_candidates_only_in_sources_without_geometry() {
+        // Appium's fake driver: the app XML wrapped in AppiumAUT, no element has a size.
+        let fake = "<AppiumAUT><app width=\"390\" height=\"844\"><MockListView id=\"form\">\
+                    <MockInputField id=\"email\" placeholder=\"Email\"/>\
+                    <MockButton id=\"go\" text=\"Continue\"/></MockListView>\
+                    <MockTextField id=\"error\" text=\"Wrong password\" visible=\"false\"/>\
+                    </app></AppiumAUT>";
+        let root = parse_source(fake).unwrap();
+        assert!(root.no_geometry);
+        assert_eq!(ids(&root, &Selector::text("Continue")), ["go"]);
+        assert_eq!(ids(&root, &Selector::text("Email")), ["email"]);
+        assert_eq!(ids(&root, &Selector::id("form")), ["form"]);
+        // Still only visible ones, and never the root.
+        assert_eq!(ids(&root, &Selector::text("Wrong password")), Vec::<String>::new());
+        assert_eq!(ids(&root, &Selector::default()), ["form", "email", "go"]);
+        assert_eq!(
+            find(&root, &Selector::text("Continue"), &no_vars).unwrap()[0].xpath,
+            "/AppiumAUT/app[1]/MockListView[1]/MockButton[1]"
+        );
+
+        // One sized element below the root: the usual rule again.
+        let sized = fake.replace("<MockButton id=\"go\"", "<MockButton left=\"0\" top=\"0\" width=\"9\" height=\"9\" id=\"go\"");
+        let root = parse_source(&sized).unwrap();
+        assert!(!root.no_geometry);
+        assert_eq!(ids(&root, &Selector::default()), ["go"]);
+        assert_eq!(ids(&root, &Selector::text("Email")), Vec::<String>::new());
+
+        // XCUITest and UiAutomator2 keep the rule even when nothing has a size.
+        for xml in [
+            "<AppiumAUT><XCUIElementTypeApplication width=\"390\" height=\"844\">\
+             <XCUIElementTypeButton name=\"go\" label=\"Continue\"/></XCUIElementTypeApplication></AppiumAUT>",
+            "<hierarchy width=\"1080\" height=\"2400\"><android.widget.Button resource-id=\"go\" text=\"Continue\"/></hierarchy>",
+        ] {
+            let root = parse_source(xml).unwrap();
+            assert!(!root.no_geometry);
+            assert_eq!(ids(&root, &Selector::text("Continue")), Vec::<String>::new(), "{xml}");
+        }
     }
 
     #[test]

@@ -384,11 +384,13 @@ impl<'a> Executor<'a> {
     async fn wait_visible(&mut self, sel: &Selector, timeout: Duration) -> Result<Option<(i32, i32)>, StepError> {
         let deadline = self.deadline(timeout).await;
         loop {
+            // Decided before looking, so the last look happens after the deadline.
+            let last = self.expired(&deadline).await;
             let tree = self.tree().await?;
             if let Some(e) = self.matches(&tree, sel)?.first() {
                 return Ok(Some(e.center()));
             }
-            if self.expired(&deadline).await {
+            if last {
                 return Ok(None);
             }
             tokio::time::sleep(POLL).await;
@@ -398,11 +400,12 @@ impl<'a> Executor<'a> {
     async fn wait_gone(&mut self, sel: &Selector, timeout: Duration) -> Result<bool, StepError> {
         let deadline = self.deadline(timeout).await;
         loop {
+            let last = self.expired(&deadline).await;
             let tree = self.tree().await?;
             if self.matches(&tree, sel)?.is_empty() {
                 return Ok(true);
             }
-            if self.expired(&deadline).await {
+            if last {
                 return Ok(false);
             }
             tokio::time::sleep(POLL).await;
@@ -559,6 +562,7 @@ impl<'a> Executor<'a> {
         let deadline = self.deadline(within).await;
         let started = Instant::now();
         loop {
+            let last = self.expired(&deadline).await;
             let shown = self.shown().await?;
             let holds = match expected {
                 Expected::SignedIn => shown.signed_in,
@@ -583,7 +587,7 @@ impl<'a> Executor<'a> {
                 }
                 return Ok(());
             }
-            if self.expired(&deadline).await {
+            if last {
                 let token = self.token().await;
                 let key = self.session_key();
                 let diagnosis = diagnose(
@@ -754,7 +758,8 @@ impl<'a> Executor<'a> {
                 if l.stop_app != Some(false) && self.device.terminate_app().await? {
                     self.stopped = true;
                 }
-                if self.stopped || self.device.app_state().await? <= 1 {
+                if self.stopped {
+                    // A cold start of an app that ran before: time its restoration.
                     self.relaunched_at = Some(Instant::now());
                 }
                 self.stopped = false;

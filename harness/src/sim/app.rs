@@ -174,6 +174,9 @@ pub struct Device {
     pub knobs: Knobs,
     pub clock: Clock,
     rng: Rng,
+    /// Seed of the outcome draws: each has its own stream, so a result depends on the seed
+    /// and the launch number, not on when the harness happened to look at the device.
+    seed: u64,
     pub clerk: FakeClerk,
     pub storage: Storage,
     pub online: bool,
@@ -214,6 +217,7 @@ impl Device {
             clock: Clock::new(knobs.time_scale),
             knobs,
             rng,
+            seed,
             clerk,
             storage: Storage::default(),
             proc: None,
@@ -725,7 +729,8 @@ impl Device {
         let mut session = token.as_ref().and_then(|t| self.clerk.active_session(t, now));
         if session.is_some() && self.platform == Platform::Ios && self.knobs.ios_restore_bug() {
             // Bug A: one draw per launch.
-            let restore = self.rng.bernoulli(self.knobs.restore_rate);
+            let draw = format!("restore-{}", self.launches.len());
+            let restore = Rng::new(Rng::device_seed(self.seed, &draw)).bernoulli(self.knobs.restore_rate);
             if !restore {
                 self.log("clerk-js: load finished with isSignedIn=false (native session not yet available)");
                 session = None;

@@ -19,7 +19,8 @@ use harness::flow::commands::{
     TAP_KEYS,
 };
 use harness::flow::emit::emit_flow;
-use harness::flow::model::{Flow, KEYS};
+use harness::flow::load::{VarSources, load_flows};
+use harness::flow::model::{Command, Condition, Flow, KEYS, Selector, Step, Swipe, SwipeKind, TapTarget};
 use harness::flow::parse::parse_flow;
 use harness::profile::app::parse_app_profile;
 use harness::profile::device::parse_device_profile;
@@ -112,9 +113,35 @@ fn check_flow(text: &str) -> bool {
 }
 
 fn check_round_trip(text: &str, flow: &Flow) {
-    let path = Path::new(FLOW_FILE);
     let emitted = emit_flow(flow);
-    let (again, diags) = parse_flow(&emitted, path);
+    if has_empty_selector(flow) {
+        return; // known bug, see `bug_selector_without_criteria_is_accepted`
+    }
+    if any_step(flow, &|st| empty_ai_or_script_text(&st.command)) {
+        return; // known bug, see `bug_string_form_accepts_empty_text_the_object_form_refuses`
+    }
+    if any_step(flow, &|st| sub_millisecond_duration(&st.command)) {
+        return; // known bug, see `bug_sub_millisecond_durations_do_not_round_trip`
+    }
+    if has_duplicate_names(&flow.header.properties) || any_step(flow, &|st| duplicate_map_keys(&st.command)) {
+        return; // known bug, see `bug_keys_of_different_types_with_the_same_text_collide`
+    }
+    let h = &flow.header;
+    let mut header_keys = h
+        .properties
+        .iter()
+        .map(|(k, _)| k.as_str())
+        .chain(h.env.iter().map(|(k, _)| k.as_str()));
+    if header_keys.any(retyped_key) || any_step(flow, &|st| map_keys(&st.command).any(retyped_key)) {
+        return; // known bug, see `bug_emit_writes_capitalised_boolean_and_null_keys_plain`
+    }
+    assert_round_trip(text, flow, &emitted);
+}
+
+/// `emitted` (the flow written back) parses without errors to the same flow.
+fn assert_round_trip(text: &str, flow: &Flow, emitted: &str) {
+    let path = Path::new(FLOW_FILE);
+    let (again, diags) = parse_flow(emitted, path);
     let errors: Vec<&Diagnostic> = diags.iter().filter(|d| d.is_error()).collect();
     assert!(
         errors.is_empty(),
@@ -124,6 +151,114 @@ fn check_round_trip(text: &str, flow: &Flow) {
         again == *flow,
         "emit → parse changed the flow\noriginal:\n{text}\nemitted:\n{emitted}\nfirst:  {flow:?}\nsecond: {again:?}"
     );
+}
+
+/// True when `f` holds for a step of the flow, nested steps included.
+fn any_step(flow: &Flow, f: &dyn Fn(&Step) -> bool) -> bool {
+    fn walk(steps: &[Step], f: &dyn Fn(&Step) -> bool) -> bool {
+        steps.iter().any(|st| f(st) || walk(st.command.nested_steps(), f))
+    }
+    let h = &flow.header;
+    walk(&h.on_flow_start, f) || walk(&h.on_flow_complete, f) || walk(&flow.steps, f)
+}
+
+/// `- assertTrue: ""` and friends: the string form takes an empty text, the object form
+/// (which `emit_flow` writes) refuses it.
+fn empty_ai_or_script_text(c: &Command) -> bool {
+    match c {
+        Command::AssertTrue(t) | Command::EvalScript(t) => t.trim().is_empty(),
+        Command::AssertWithAi { assertion } => assertion.trim().is_empty(),
+        Command::ExtractTextWithAi { query, .. } => query.trim().is_empty(),
+        _ => false,
+    }
+}
+
+/// `within: 1.5ms`, `background: 0.0001s`: parsed to the nanosecond, emitted to the millisecond.
+fn sub_millisecond_duration(c: &Command) -> bool {
+    let d = match c {
+        Command::AssertSession { within, .. } | Command::AssertConvex { within, .. } => *within,
+        Command::Background { duration } => Some(*duration),
+        _ => None,
+    };
+    d.is_some_and(|d| d.subsec_nanos() % 1_000_000 != 0)
+}
+
+fn has_duplicate_names<T>(entries: &[(String, T)]) -> bool {
+    let mut seen = std::collections::BTreeSet::new();
+    !entries.iter().all(|(k, _)| seen.insert(k))
+}
+
+/// `{1: a, "1": b}`: two keys for YAML, one name for the model; emitted, they collide.
+fn duplicate_map_keys(c: &Command) -> bool {
+    match c {
+        Command::LaunchApp(l) => has_duplicate_names(&l.permissions) || has_duplicate_names(&l.arguments),
+        Command::SetPermissions { permissions, .. } => has_duplicate_names(permissions),
+        _ => false,
+    }
+}
+
+/// Keys `emit_flow` writes plain although YAML reads them as a boolean or null.
+fn retyped_key(k: &str) -> bool {
+    matches!(k, "True" | "TRUE" | "False" | "FALSE" | "Null" | "NULL")
+}
+
+/// The names of a command's free-form maps (arguments, permissions, env).
+fn map_keys(c: &Command) -> Box<dyn Iterator<Item = &str> + '_> {
+    match c {
+        Command::LaunchApp(l) => Box::new(
+            l.permissions
+                .iter()
+                .map(|(k, _)| k.as_str())
+                .chain(l.arguments.iter().map(|(k, _)| k.as_str())),
+        ),
+        Command::SetPermissions { permissions, .. } => Box::new(permissions.iter().map(|(k, _)| k.as_str())),
+        Command::RunFlow { env, .. } | Command::Retry { env, .. } => Box::new(env.iter().map(|(k, _)| k.as_str())),
+        Command::RunScript { env, .. } => Box::new(env.iter().map(|(k, _)| k.as_str())),
+        _ => Box::new(std::iter::empty()),
+    }
+}
+
+/// True when a selector in the flow has no criteria at all (`{containsDescendants: []}`,
+/// `{traits: ""}`): the parser accepts it, the emitter writes nothing for it.
+fn has_empty_selector(flow: &Flow) -> bool {
+    fn empty(s: &Selector) -> bool {
+        *s == Selector::default() || s.children().any(empty)
+    }
+    fn condition(c: &Option<Condition>) -> Vec<&Selector> {
+        c.iter()
+            .flat_map(|c| c.visible.iter().chain(c.not_visible.iter()))
+            .collect()
+    }
+    fn step(st: &Step) -> bool {
+        let selectors: Vec<&Selector> = match &st.command {
+            Command::TapOn(t) | Command::DoubleTapOn(t) | Command::LongPressOn(t) => match &t.target {
+                TapTarget::Element(s) | TapTarget::ElementPoint(s, _) => vec![s],
+                TapTarget::Point(_) => vec![],
+            },
+            Command::AssertVisible(s) | Command::AssertNotVisible(s) | Command::CopyTextFrom(s) => vec![s],
+            Command::ExtendedWaitUntil {
+                visible, not_visible, ..
+            } => visible.iter().chain(not_visible.iter()).collect(),
+            Command::AssertScreenshot { crop_on, .. } | Command::TakeScreenshot { crop_on, .. } => {
+                crop_on.iter().collect()
+            }
+            Command::ScrollUntilVisible { element, .. } => vec![element],
+            Command::Swipe(Swipe {
+                kind: SwipeKind::FromElement { from, .. },
+                ..
+            }) => vec![from],
+            Command::RunFlow { when, .. } | Command::RunScript { when, .. } => condition(when),
+            Command::Repeat { while_, .. } => condition(while_),
+            _ => vec![],
+        };
+        selectors.into_iter().any(empty) || st.command.nested_steps().iter().any(step)
+    }
+    let h = &flow.header;
+    h.on_flow_start
+        .iter()
+        .chain(&h.on_flow_complete)
+        .chain(&flow.steps)
+        .any(step)
 }
 
 /// Every parser over one text: none may panic, all must report sanely.
@@ -205,7 +340,9 @@ fn plain_ok(s: &str, in_flow: bool) -> bool {
             || " $/\\()._^+=;<>-*&!|?%@'\"".contains(c)
             || (!in_flow && "{}[],".contains(c))
     });
-    first_ok && rest_ok && !s.ends_with(' ')
+    // A plain `null` would be null, not the string; other re-typings (`true`, `0x1F`) are kept
+    // on purpose: string fields accept them.
+    first_ok && rest_ok && !s.ends_with(' ') && !matches!(s, "null" | "Null" | "NULL")
 }
 
 fn double_quoted(s: &str) -> String {
@@ -440,7 +577,6 @@ const TEXTS: &[&str] = &[
     "${HARNESS_EMAIL}",
     "Hi ${NAME}!",
     "${output.user || 'x'}",
-    "\\${LITERAL}",
     "${ A }",
     "$",
     "true",
@@ -466,6 +602,8 @@ const TEXTS: &[&str] = &[
     "`tick`",
     "del\u{7f}",
     "nel\u{85}",
+    "c1\u{9b}",
+    "nonchar\u{fffe}",
     "bom\u{feff}",
     "ctl\u{1}",
     "ls\u{2028}ps\u{2029}",
@@ -476,6 +614,13 @@ const TEXTS: &[&str] = &[
     "...",
 ];
 
+/// Texts that are valid where a string is not a regex (`inputText`, `env`, …).
+const TEMPLATE_TEXTS: &[&str] = &["\\${LITERAL}", "cost: \\${X", "a\\\\${NAME}"];
+
+const TRAITS: &[&str] = &["text", "long-text", "square", "text square", " square  text "];
+
+const BAD_TRAITS: &[&str] = &["round", "TEXT", ""];
+
 /// Texts that are wrong somewhere: bad regexes, bad templates, empty.
 const BAD_TEXTS: &[&str] = &["[unclosed", "*", "a**", "(?P<x", "*star", "${", "${}", "", " "];
 
@@ -483,8 +628,14 @@ const WORDS: &[&str] = &[
     "a", "foo", "x1", "home", "Sign", "ok", "camera", "location", "all", "b_2",
 ];
 
+/// Keys of free-form maps (`properties`, `arguments`): distinct as text, but `1`, `01` and
+/// `1.0` are the same name once read.
+const MAP_KEYS: &[&str] = &[
+    "a", "foo", "x1", "home", "b_2", "camera", "all", "1", "01", "1.0", "true", "True",
+];
+
 const DURATIONS: &[&str] = &[
-    "10s", "500ms", "2m", "1h", "1m30s", "1.5s", "0s", "70s", "250ms", "3600s", "1.25s",
+    "10s", "500ms", "2m", "1h", "1m30s", "1.5s", "0s", "70s", "250ms", "3600s", "1.25s", "1.5ms", "0.0001s", "1.0005s",
 ];
 
 const BAD_DURATIONS: &[&str] = &["10", "10 parsecs", "s", "8d", "169h", "", "1..5s", "ms", "1e3ms", "-1s"];
@@ -497,8 +648,14 @@ const GEO: &[&str] = &["52.52,13.40", "-90,180", "0,0", "1e1,2", "52.53, 13.41"]
 
 const BAD_GEO: &[&str] = &["91,0", "x,y", "NaN,0", "1"];
 
+/// Sub-flow paths; `f0.yaml`… and the two shipped files exist in the load tests' directory.
 const FLOW_PATHS: &[&str] = &[
     "subflows/sign-in.yaml",
+    "f0.yaml",
+    "f1.yaml",
+    "./f2.yaml",
+    "sub/../f0.yaml",
+    "apps/clerk-expo-convex.yaml",
     "../shared/b.yml",
     "sub flow.yaml",
     "${DIR}/a.yaml",
@@ -521,11 +678,11 @@ const SNAPSHOTS: &[&str] = &["before-quit", "signed-in", "a.b_c", "X1"];
 
 const BAD_SNAPSHOTS: &[&str] = &["with space", "", "naïve", "a/b"];
 
-const VAR_NAMES: &[&str] = &["HARNESS_EMAIL", "NAME", "_x", "A1", "APP_ID"];
+const VAR_NAMES: &[&str] = &["HARNESS_EMAIL", "NAME", "_x", "A1", "APP_ID", "true", "NULL"];
 
 const BAD_VAR_NAMES: &[&str] = &["1BAD", "with-dash", "", "a b"];
 
-const PERMISSIONS: &[&str] = &["all", "camera", "location", "notifications", "medialibrary"];
+const PERMISSIONS: &[&str] = &["all", "camera", "location", "notifications", "medialibrary", "1", "01"];
 
 const PERMISSION_VALUES: &[&str] = &["allow", "deny", "unset", "ALLOW"];
 
@@ -738,7 +895,11 @@ fn str_pool(mode: Mode, command: &str, key: &str) -> BoxedStrategy<Y> {
             "",
         ) => pick(mode, FILE_NAMES, BAD_TEXTS),
         ("header", "name" | "tags") | (_, "unchanged") => pick(mode, WORDS, BAD_TEXTS),
-        _ => pick(mode, TEXTS, BAD_TEXTS),
+        (_, "traits") => pick(mode, TRAITS, BAD_TRAITS),
+        // Selector texts and ids are regexes; other strings are only templates.
+        ("selector", _) | (_, "id") => pick(mode, TEXTS, BAD_TEXTS),
+        (_, "text") if commands::takes_selector_keys(command) => pick(mode, TEXTS, BAD_TEXTS),
+        _ => prop_oneof![4 => pick(mode, TEXTS, BAD_TEXTS), 1 => strs(TEMPLATE_TEXTS)].boxed(),
     }
 }
 
@@ -813,7 +974,7 @@ fn value(command: &'static str, key: &'static str, kt: KeyType, ctx: &Ctx) -> Bo
             let (keys, values) = if key == "permissions" {
                 (strs(PERMISSIONS), pick(mode, PERMISSION_VALUES, BAD_TEXTS))
             } else {
-                (strs(WORDS), pick(mode, TEXTS, BAD_TEXTS))
+                (strs(MAP_KEYS), pick(mode, TEXTS, BAD_TEXTS))
             };
             vec((keys, values), 0..4)
                 .prop_map(|e| Y::Map(dedup(e.into_iter().map(|(k, v)| (key_text(&k), v)).collect())))
@@ -1336,7 +1497,7 @@ proptest! {
 }
 
 proptest! {
-    #![proptest_config(config(384))]
+    #![proptest_config(config(512))]
 
     #[test]
     fn random_yaml_flows_parse_sanely_and_round_trip((doc, seed) in document()) {
@@ -1366,6 +1527,46 @@ proptest! {
     }
 }
 
+/// Writes the generated flows as f0.yaml… next to the shipped app profile and sign-in
+/// sub-flow, loads them all (sub-flows, cycles, variables, app profiles) and checks every
+/// diagnostic.
+fn check_load(docs: &[(Doc, u64)]) {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../flows");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let d = dir.path();
+    std::fs::create_dir_all(d.join("apps")).expect("mkdir");
+    std::fs::create_dir_all(d.join("subflows")).expect("mkdir");
+    for shipped in ["apps/clerk-expo-convex.yaml", "subflows/sign-in.yaml"] {
+        std::fs::copy(root.join(shipped), d.join(shipped)).expect("copy a shipped file");
+    }
+    let mut paths = Vec::new();
+    for (i, (doc, seed)) in docs.iter().enumerate() {
+        let path = d.join(format!("f{i}.yaml"));
+        std::fs::write(&path, render(doc, *seed)).expect("write a flow");
+        paths.push(path);
+    }
+    paths.push(d.join("missing.yaml"));
+    let set = load_flows(&paths, &VarSources::default());
+    for diag in &set.diagnostics {
+        let text = match set.sources.get(&diag.file) {
+            Some(t) => t.clone(),
+            None => std::fs::read_to_string(&diag.file).unwrap_or_default(),
+        };
+        check_diags("load_flows", &text, std::slice::from_ref(diag));
+    }
+    assert!(set.has_errors(), "missing.yaml must be reported");
+}
+
+proptest! {
+    // Each case writes files: fewer cases.
+    #![proptest_config(config(96))]
+
+    #[test]
+    fn random_flow_sets_load_sanely_from_disk(docs in vec(document(), 1..=3)) {
+        check_load(&docs);
+    }
+}
+
 // ---------------------------------------------------------------------------------------
 // Deterministic tests
 // ---------------------------------------------------------------------------------------
@@ -1383,7 +1584,8 @@ fn generated_flows_are_often_valid() {
             valid += 1;
         }
     }
-    assert!(valid * 10 >= total, "only {valid} of {total} generated flows are valid");
+    // About half are valid; a third is far below that for any seed.
+    assert!(valid * 3 >= total, "only {valid} of {total} generated flows are valid");
 }
 
 #[test]
@@ -1476,41 +1678,172 @@ fn deep_nesting_is_an_error() {
     assert_refused("unclosed flow sequences", &unclosed);
 }
 
+/// Nesting just inside the limit must parse in a test thread (2 MiB of stack) without
+/// overflowing it, in every shape; one level more is an error.
+#[test]
+fn nesting_up_to_the_limit_fits_a_test_thread_stack() {
+    type Shape = (&'static str, fn(usize) -> String);
+    let shapes: [Shape; 7] = [
+        ("flow sequences", |n| {
+            format!("appId: a\n---\n- tapOn: {}x{}\n", "[".repeat(n), "]".repeat(n))
+        }),
+        ("flow maps", |n| {
+            format!("appId: a\n---\n- tapOn: {}x{}\n", "{a: ".repeat(n), "}".repeat(n))
+        }),
+        ("selector relations", |n| {
+            format!(
+                "appId: a\n---\n- tapOn: {}{{text: x}}{}\n",
+                "{below: ".repeat(n),
+                "}".repeat(n)
+            )
+        }),
+        ("lists of maps", |n| {
+            format!("appId: a\n---\n- tapOn: {}x{}\n", "[{a: ".repeat(n), "}]".repeat(n))
+        }),
+        ("block sequences", |n| {
+            format!("appId: a\n---\n{}back\n", "- ".repeat(n))
+        }),
+        ("block maps", |n| {
+            let mut s = String::from("appId: a\n---\n- tapOn:\n");
+            for i in 0..n {
+                s.push_str(&format!("{}below:\n", " ".repeat(4 + 2 * i)));
+            }
+            s.push_str(&format!("{}text: x\n", " ".repeat(4 + 2 * n)));
+            s
+        }),
+        ("nested repeat", |n| {
+            let mut s = String::from("appId: a\n---\n");
+            for i in 0..n {
+                let pad = " ".repeat(4 * i);
+                s.push_str(&format!("{pad}- repeat:\n{pad}    times: 2\n{pad}    commands:\n"));
+            }
+            s.push_str(&format!("{}- back\n", " ".repeat(4 * n)));
+            s
+        }),
+    ];
+    for (what, shape) in shapes {
+        let mut refused = false;
+        for depth in 1..=yaml::MAX_DEPTH + 4 {
+            let text = shape(depth);
+            let (_, diags) = parse_flow(&text, Path::new(FLOW_FILE));
+            check_diags(what, &text, &diags);
+            let _ = parse_app_profile(&text, Path::new("app.yaml"));
+            let _ = parse_device_profile(&text, Path::new("device.yaml"));
+            refused |= yaml::parse_documents(&text).is_err();
+        }
+        assert!(refused, "{what}: nesting deeper than the limit must be refused");
+    }
+}
+
 #[test]
 fn many_documents_are_an_error() {
     assert_refused("10000 documents", &"---\n".repeat(10_000));
     assert_refused("10000 documents with content", &"--- a\n".repeat(10_000));
 }
 
+// ---------------------------------------------------------------------------------------
+// Bugs found by the properties above: a regression test once fixed, the minimal failing
+// input (ignored) while open
+// ---------------------------------------------------------------------------------------
+
+/// Found by `random_yaml_flows_parse_sanely_and_round_trip`: emit_flow used to write DEL, C1
+/// controls, U+FFFE and U+FFFF unescaped, and the YAML parser refused its output.
 #[test]
-#[ignore]
-fn zz_generator_stats() {
-    let mut runner = TestRunner::new(config(1));
-    let strategy = document();
-    let mut hist = std::collections::BTreeMap::<String, usize>::new();
-    let mut valid = 0;
-    for _ in 0..1000 {
-        let (doc, seed) = strategy.new_tree(&mut runner).expect("generate").current();
-        let text = render(&doc, seed);
-        let (_, diags) = parse_flow(&text, Path::new("x.yaml"));
-        let errs: Vec<_> = diags.iter().filter(|d| d.is_error()).collect();
-        if errs.is_empty() {
-            valid += 1;
-        }
-        for e in errs {
-            let m: String = e
-                .message
-                .split('\'')
-                .enumerate()
-                .map(|(i, p)| if i % 2 == 1 { "_" } else { p })
-                .collect();
-            *hist.entry(m.chars().take(70).collect()).or_default() += 1;
+fn emit_escapes_characters_yaml_does_not_allow_raw() {
+    for escaped in ["\\x7f", "\\x80", "\\x9f", "\\uFFFE"] {
+        let text = format!("appId: a\n---\n- inputText: \"a{escaped}b\"\n");
+        let (flow, diags) = parse_flow(&text, Path::new(FLOW_FILE));
+        assert!(diags.is_empty(), "{diags:?}");
+        assert_round_trip(&text, &flow, &emit_flow(&flow));
+    }
+}
+
+#[test]
+#[ignore = "bug: a selector with no criteria ({containsDescendants: []} or {traits: \"\"}) is accepted by parse_flow, and emit_flow drops it"]
+fn bug_selector_without_criteria_is_accepted() {
+    for text in [
+        "appId: a\n---\n- assertVisible: {containsDescendants: []}\n",
+        "appId: a\n---\n- tapOn: {traits: \"\"}\n",
+        "appId: a\n---\n- tapOn: {text: Save, below: {containsDescendants: []}}\n",
+        "appId: a\n---\n- doubleTapOn: {containsDescendants: [], point: \"50%,50%\"}\n",
+    ] {
+        let (flow, diags) = parse_flow(text, Path::new(FLOW_FILE));
+        // Either an error ("empty selector"), or the flow must survive the round trip.
+        if !diags.iter().any(Diagnostic::is_error) {
+            assert_round_trip(text, &flow, &emit_flow(&flow));
         }
     }
-    let mut v: Vec<_> = hist.into_iter().collect();
-    v.sort_by_key(|(_, n)| std::cmp::Reverse(*n));
-    for (m, n) in v.iter().take(40) {
-        println!("{n:5} {m}");
+}
+
+#[test]
+#[ignore = "bug: `- extractTextWithAI: \"\"` (also assertWithAI, assertTrue, evalScript) parses, but the object form emit_flow writes (`query: \"\"`) is refused as empty"]
+fn bug_string_form_accepts_empty_text_the_object_form_refuses() {
+    for command in ["extractTextWithAI", "assertWithAI", "assertTrue", "evalScript"] {
+        let text = format!("appId: a\n---\n- {command}: \"\"\n");
+        let (flow, diags) = parse_flow(&text, Path::new(FLOW_FILE));
+        if !diags.iter().any(Diagnostic::is_error) {
+            assert_round_trip(&text, &flow, &emit_flow(&flow));
+        }
     }
-    println!("valid {valid}/1000");
+}
+
+#[test]
+#[ignore = "bug: durations finer than a millisecond (`within: 1.5ms`, `background: 0.0001s`) parse exactly, emit_flow rounds them down to whole milliseconds"]
+fn bug_sub_millisecond_durations_do_not_round_trip() {
+    for text in [
+        "appId: a\n---\n- assertSession: {state: signedIn, within: 1.5ms}\n",
+        "appId: a\n---\n- background: 0.0001s\n",
+        "appId: a\n---\n- assertConvex: {authenticated: true, within: 1.0005s}\n",
+    ] {
+        let (flow, diags) = parse_flow(text, Path::new(FLOW_FILE));
+        if !diags.iter().any(Diagnostic::is_error) {
+            assert_round_trip(text, &flow, &emit_flow(&flow));
+        }
+    }
+}
+
+#[test]
+#[ignore = "bug: map keys of different YAML types with the same text (`1` and `\"1\"`, `01` and `1.0`) are two entries with one name; emit_flow writes a duplicate key"]
+fn bug_keys_of_different_types_with_the_same_text_collide() {
+    for text in [
+        "appId: a\nproperties: {1: a, \"1\": b}\n---\n- back\n",
+        "appId: a\nproperties: {01: a, 1.0: b}\n---\n- back\n",
+        "appId: a\n---\n- launchApp: {arguments: {1: a, \"1\": b}}\n",
+        "appId: a\n---\n- setPermissions: {permissions: {1: allow, \"1\": deny}}\n",
+    ] {
+        let (flow, diags) = parse_flow(text, Path::new(FLOW_FILE));
+        if !diags.iter().any(Diagnostic::is_error) {
+            assert_round_trip(text, &flow, &emit_flow(&flow));
+        }
+    }
+}
+
+#[test]
+#[ignore = "bug: emit_flow writes the keys `True`, `FALSE`, `Null` … unquoted (only lowercase true/false/null are quoted), so they come back as a boolean or null"]
+fn bug_emit_writes_capitalised_boolean_and_null_keys_plain() {
+    for text in [
+        "appId: a\nproperties: {\"True\": x}\n---\n- back\n",
+        "appId: a\nenv: {\"NULL\": x}\n---\n- back\n",
+        "appId: a\n---\n- launchApp: {arguments: {\"FALSE\": x}}\n",
+    ] {
+        let (flow, diags) = parse_flow(text, Path::new(FLOW_FILE));
+        assert!(!diags.iter().any(Diagnostic::is_error), "{diags:?}");
+        assert_round_trip(text, &flow, &emit_flow(&flow));
+    }
+}
+
+#[test]
+#[ignore = "bug: selector regexes are validated by compiling them (regex::Regex::new): `\\w{100}` costs ~50 ms per selector in release (~185 ms in debug), `(\\w{50}){20}` ~120 ms, so a 1 MiB flow takes tens of minutes to check"]
+fn bug_selector_regex_validation_compiles_the_regex() {
+    // 50 steps, 1.5 KiB: compiling the 50 regexes takes ~2.5 s in release and ~10 s in debug;
+    // checking their syntax only (regex_syntax::Parser) takes a few milliseconds.
+    let text = format!("appId: a\n---\n{}", "- tapOn: \"\\\\w{100}\"\n".repeat(50));
+    let start = std::time::Instant::now();
+    let (flow, diags) = parse_flow(&text, Path::new(FLOW_FILE));
+    let elapsed = start.elapsed();
+    assert_eq!(flow.steps.len(), 50, "{diags:?}");
+    assert!(
+        elapsed < std::time::Duration::from_secs(1),
+        "50 selectors took {elapsed:?}"
+    );
 }

@@ -3,5 +3,6 @@ mod cli;
 mod fuzz;
 mod invalid_flows;
 mod roundtrip;
+mod run_cli;
 mod sim_model;
 mod sim_server;

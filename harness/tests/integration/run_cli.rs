@@ -1,0 +1,221 @@
+//! `harness run` end to end on the embedded virtual farm: the bugs are caught on the right
+//! platform with the right diagnosis, reports are written, exit codes follow README.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+fn run(args: &[&str], reports: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_harness"))
+        .arg("run")
+        .args(args)
+        .args(["--reports", reports.to_str().unwrap()])
+        .args([
+            "-e",
+            "HARNESS_EMAIL=demo@harness.dev",
+            "-e",
+            "HARNESS_PASSWORD=s3cret-virtual-pw",
+        ])
+        .current_dir(repo())
+        .output()
+        .expect("harness runs")
+}
+
+fn results(reports: &Path) -> Value {
+    let text = std::fs::read_to_string(reports.join("latest/results.json")).expect("results.json under reports/latest");
+    serde_json::from_str(&text).unwrap()
+}
+
+fn cases<'a>(r: &'a Value, flow: &str, device: &str) -> Vec<&'a Value> {
+    r["cases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["flow"] == flow && c["device"] == device)
+        .collect()
+}
+
+#[test]
+fn catches_the_ios_cold_start_bug_and_the_convex_bug() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run(
+        &[
+            "flows/session-restore.yaml",
+            "flows/sign-out-sign-in-convex.yaml",
+            "-d",
+            "virtual-ios",
+            "-d",
+            "virtual-android",
+            "-n",
+            "16",
+            "-p",
+            "8",
+            "--seed",
+            "42",
+        ],
+        dir.path(),
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "a test failed → exit 1\n{stdout}\n{stderr}");
+    let r = results(dir.path());
+    // iOS session-restore: most cold starts lose the session, each diagnosed as the SDK bug.
+    let ios = cases(&r, "session-restore", "virtual-ios");
+    assert_eq!(ios.len(), 16);
+    let failed: Vec<_> = ios.iter().filter(|c| c["outcome"] == "failed").collect();
+    assert!((6..=16).contains(&failed.len()), "iOS failures: {}", failed.len());
+    for c in &failed {
+        assert_eq!(c["cause"], "sdk-restoration", "{c}");
+        assert!(c["diagnosis"].as_str().unwrap().starts_with("SDK restoration bug"));
+    }
+    // Android restores every time.
+    assert!(
+        cases(&r, "session-restore", "virtual-android")
+            .iter()
+            .all(|c| c["outcome"] == "passed")
+    );
+    // The Convex bug on both platforms, with its diagnosis.
+    for d in ["virtual-ios", "virtual-android"] {
+        for c in cases(&r, "sign-out-sign-in-convex", d) {
+            assert_eq!(c["outcome"], "failed", "{c}");
+            assert_eq!(c["cause"], "convex-stale-auth", "{c}");
+        }
+    }
+    // Steps with timings, snapshots with digests only, artifacts on disk.
+    let c = ios[0];
+    assert!(c["steps"].as_array().unwrap().len() > 10);
+    let snap = &c["snapshots"][0];
+    assert_eq!(snap["name"], "before-quit");
+    assert!(snap["storage"][0]["digest"].as_str().unwrap().starts_with("sha256:"));
+    let png = dir.path().join("latest").join(snap["screenshot"].as_str().unwrap());
+    assert_eq!(&std::fs::read(&png).unwrap()[..4], b"\x89PNG");
+    // JUnit and the summary; the password never reaches any output.
+    let junit = std::fs::read_to_string(dir.path().join("latest/junit.xml")).unwrap();
+    assert!(junit.contains("SDK restoration bug"));
+    assert!(stdout.contains("session-restore") && stdout.contains("sdk-restoration"));
+    for text in [
+        stdout.to_string(),
+        stderr.to_string(),
+        junit,
+        std::fs::read_to_string(dir.path().join("latest/results.json")).unwrap(),
+    ] {
+        assert!(!text.contains("s3cret-virtual-pw"), "the password leaked");
+    }
+}
+
+#[test]
+fn the_convex_workaround_passes() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run(
+        &[
+            "flows/sign-out-sign-in-convex.yaml",
+            "-d",
+            "virtual-ios-key-by-session",
+            "-d",
+            "virtual-android-key-by-session",
+            "-n",
+            "3",
+            "--seed",
+            "1",
+        ],
+        dir.path(),
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let r = results(dir.path());
+    assert!(r["cases"].as_array().unwrap().iter().all(|c| c["outcome"] == "passed"));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("harness: 6 passed, 0 failed"));
+}
+
+#[test]
+fn same_seed_same_results() {
+    let a = tempfile::tempdir().unwrap();
+    let b = tempfile::tempdir().unwrap();
+    let args = [
+        "flows/session-restore.yaml",
+        "-d",
+        "virtual-ios",
+        "-n",
+        "8",
+        "--seed",
+        "9",
+    ];
+    run(&args, a.path());
+    run(
+        &[
+            "flows/session-restore.yaml",
+            "-d",
+            "virtual-ios",
+            "-n",
+            "8",
+            "--seed",
+            "9",
+            "-p",
+            "1",
+        ],
+        b.path(),
+    );
+    let outcomes = |r: &Value| {
+        r["cases"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["outcome"].to_string())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        outcomes(&results(a.path())),
+        outcomes(&results(b.path())),
+        "parallelism does not change results"
+    );
+}
+
+#[test]
+fn invalid_input_and_infrastructure_exit_codes() {
+    let dir = tempfile::tempdir().unwrap();
+    // A missing secret: nothing runs.
+    let out = Command::new(env!("CARGO_BIN_EXE_harness"))
+        .args([
+            "run",
+            "flows/session-restore.yaml",
+            "--reports",
+            dir.path().to_str().unwrap(),
+        ])
+        .env_remove("HARNESS_EMAIL")
+        .env_remove("HARNESS_PASSWORD")
+        .current_dir(repo())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("HARNESS_EMAIL is not set"));
+    // An invalid flow: exit 2 with its location.
+    let bad = dir.path().join("bad.yaml");
+    std::fs::write(&bad, "appId: a\n---\n- tapon: X\n").unwrap();
+    let out = run(&[bad.to_str().unwrap()], dir.path());
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("bad.yaml:3:3: error: unknown command 'tapon'"));
+    // An unreachable Appium server: an infrastructure error (exit 3), never a pass or failure.
+    let profile = dir.path().join("nowhere.yaml");
+    std::fs::write(
+        &profile,
+        "name: nowhere\nplatform: Android\nkind: appium\nurl: http://127.0.0.1:9\ncapabilities:\n  appium:automationName: UiAutomator2\n",
+    )
+    .unwrap();
+    let out = run(
+        &["flows/session-restore.yaml", "-d", profile.to_str().unwrap()],
+        dir.path(),
+    );
+    assert_eq!(out.status.code(), Some(3), "{}", String::from_utf8_lossy(&out.stderr));
+    let r = results(dir.path());
+    assert_eq!(r["cases"][0]["outcome"], "error");
+    assert!(
+        r["cases"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("cannot open a session")
+    );
+}
