@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The project's test command (README "Tests"): installs what the tests need and runs them all.
 # CI runs exactly this (.ci/run). Safe to run on a fresh clone; caches stay in ignored folders
-# (.cache/ for pip and the Python venv).
+# (.cache/ for pip, the Python venv and npm; ci/appium/node_modules for Appium). Needs node >= 20.19
+# and npm for the Appium tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -40,6 +41,28 @@ done
 HARNESS_SIM_URL="$url" .cache/venv/bin/python ci/appium_client_test.py
 remaining=$(curl -s "$url/appium/sessions")
 [ "$remaining" = '{"value":[]}' ] || { echo "sessions left open on the farm: $remaining"; exit 1; }
+
+echo "== real Appium 3 server with @appium/fake-driver (ci/appium): flows through the Appium backend"
+# npm ci from the lockfile, with npm's cache in the ignored .cache/npm; skipped when
+# node_modules was installed from this very lockfile (ci/appium/node_modules is ignored).
+lock_sum=$(sha256sum ci/appium/package-lock.json | cut -d' ' -f1)
+stamp=ci/appium/node_modules/.harness-lock-sha256
+if [ "$(cat "$stamp" 2>/dev/null)" != "$lock_sum" ]; then
+  t0=$(date +%s)
+  npm ci --prefix ci/appium --cache "$root/.cache/npm" --prefer-offline \
+    --ignore-scripts --no-audit --no-fund --loglevel=error
+  echo "$lock_sum" >"$stamp"
+  echo "npm ci took $(( $(date +%s) - t0 )) s"
+fi
+(
+  appium_log=$(mktemp)
+  appium_pid=$(mktemp)
+  trap 'kill "$(cat "$appium_pid")" 2>/dev/null || true; rm -f "$appium_log" "$appium_pid"' EXIT
+  appium_url=$(ci/appium/start.sh --log "$appium_log" --pid-file "$appium_pid")
+  echo "Appium listening on $appium_url"
+  HARNESS_APPIUM_URL="$appium_url" cargo test --locked --test integration appium_real -- --ignored \
+    || { echo "Appium tests failed; the server log:"; tail -n 200 "$appium_log"; exit 1; }
+)
 
 echo "== benchmark smoke run (numbers are printed, never asserted)"
 BENCH_QUICK=1 cargo bench --locked --bench check -- --quick

@@ -52,7 +52,9 @@ for attempt in 1 2 3; do
     if ! kill -0 "$pid" 2>/dev/null; then
       break
     fi
-    if curl -fsS --max-time 2 "$url/status" 2>/dev/null | grep -q '"ready":true'; then
+    # Our server's log must say it listens (another process may hold the port and answer).
+    if grep -q "listener started on $url" "$log" &&
+      curl -fsS --max-time 2 "$url/status" 2>/dev/null | grep -q '"ready":true'; then
       echo "$pid" >"$pid_file"
       echo "$url"
       exit 0

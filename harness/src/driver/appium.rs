@@ -4,6 +4,12 @@
 //! thirtyfour's locators are CSS-based and its action chains mouse-based, so this backend
 //! reads the page source and taps by W3C touch actions; W3C and Appium endpoints thirtyfour
 //! does not model go through [`Raw`], one typed extension command.
+//!
+//! Sources without geometry (Appium's fake driver, `SourceFormat::Generic`) are driven by
+//! element instead: [`Device::click_xpath`] finds the element by its XPath (`By::XPath`, a W3C
+//! find) and clicks it, and text typed next goes to that element (W3C element send keys).
+//! Otherwise text is typed with W3C key actions into the focused element; a server that
+//! rejects key actions as unsupported gets the keys sent to its active element instead.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -13,7 +19,7 @@ use base64::engine::general_purpose::STANDARD as B64;
 use serde_json::{Map, Value, json};
 use thirtyfour::common::command::{Command, ExtensionCommand};
 use thirtyfour::error::{WebDriverError, WebDriverErrorInner};
-use thirtyfour::{Capabilities, WebDriver};
+use thirtyfour::{By, Capabilities, WebDriver, WebElement};
 
 use crate::driver::mobile::MobileCommand;
 use crate::driver::transport::AppiumTransport;
@@ -61,6 +67,24 @@ pub struct AppiumDevice {
     app_id: String,
     is_virtual: bool,
     log_type: &'static str,
+    /// The element last clicked by XPath: it has the focus, so typing goes to it. A tap at a
+    /// point forgets it.
+    clicked: Option<WebElement>,
+}
+
+/// Whether an element send-keys failed because of the element (gone, not a text field) or the
+/// server (no such command), so that typing should go to the focused element instead.
+fn retry_elsewhere(e: &WebDriverError) -> bool {
+    matches!(
+        e.as_inner(),
+        WebDriverErrorInner::StaleElementReference(_)
+            | WebDriverErrorInner::NoSuchElement(_)
+            | WebDriverErrorInner::InvalidElementState(_)
+            | WebDriverErrorInner::ElementNotInteractable(_)
+            | WebDriverErrorInner::UnsupportedOperation(_)
+            | WebDriverErrorInner::UnknownCommand(_)
+            | WebDriverErrorInner::UnknownMethod(_)
+    )
 }
 
 /// Maps a thirtyfour error to what it means for a run.
@@ -122,7 +146,21 @@ impl AppiumDevice {
                 Platform::Ios => "syslog",
                 Platform::Android => "logcat",
             },
+            clicked: None,
         })
+    }
+
+    /// Presses and releases each key in turn (W3C key actions into the focused element).
+    async fn key_actions(&self, name: &str, keys: impl Iterator<Item = String>) -> Result<(), DriverError> {
+        let mut actions = vec![];
+        for k in keys {
+            actions.push(json!({"type": "keyDown", "value": k}));
+            actions.push(json!({"type": "keyUp", "value": k}));
+        }
+        let body = json!({"actions": [{"type": "key", "id": "keyboard", "actions": actions}]});
+        self.raw(name, http::Method::POST, "/actions", Some(body))
+            .await
+            .map(|_| ())
     }
 
     async fn raw(
@@ -192,6 +230,14 @@ impl Device for AppiumDevice {
         v.get("virtualTimeMs").and_then(Value::as_u64)
     }
 
+    async fn last_restore_ms(&mut self) -> Option<u64> {
+        if !self.is_virtual {
+            return None;
+        }
+        let v = self.mobile(MobileCommand::virtual_state()).await.ok()?;
+        v.get("launches")?.as_array()?.last()?.get("restoredAfterMs")?.as_u64()
+    }
+
     async fn source(&mut self) -> Result<String, DriverError> {
         self.driver.source().await.map_err(|e| classify("page source", e))
     }
@@ -204,6 +250,8 @@ impl Device for AppiumDevice {
     }
 
     async fn press(&mut self, x: i32, y: i32, hold_ms: u64) -> Result<(), DriverError> {
+        // The focus moves to whatever is at the point.
+        self.clicked = None;
         let actions = json!({"actions": [{
             "type": "pointer", "id": "finger1", "parameters": {"pointerType": "touch"},
             "actions": [
@@ -218,30 +266,46 @@ impl Device for AppiumDevice {
             .map(|_| ())
     }
 
-    async fn type_text(&mut self, text: &str, _sensitive: bool) -> Result<(), DriverError> {
-        // Key actions type into the focused element, as a keyboard does (the transport
-        // marks /actions requests sensitive and does not log their body).
-        let mut keys = Vec::with_capacity(text.chars().count() * 2);
-        for c in text.chars() {
-            keys.push(json!({"type": "keyDown", "value": c.to_string()}));
-            keys.push(json!({"type": "keyUp", "value": c.to_string()}));
-        }
-        let actions = json!({"actions": [{"type": "key", "id": "keyboard", "actions": keys}]});
-        self.raw("inputText", http::Method::POST, "/actions", Some(actions))
+    async fn click_xpath(&mut self, xpath: &str) -> Result<(), DriverError> {
+        let command = format!("element click {xpath}");
+        let element = self
+            .driver
+            .find(By::XPath(xpath))
             .await
-            .map(|_| ())
+            .map_err(|e| classify(&command, e))?;
+        element.click().await.map_err(|e| classify(&command, e))?;
+        self.clicked = Some(element);
+        Ok(())
+    }
+
+    async fn type_text(&mut self, text: &str, _sensitive: bool) -> Result<(), DriverError> {
+        // Typed text is never logged here; the transport marks /value and /actions requests
+        // sensitive and does not log their body.
+        // After a click by element, the keys go to that element (the fake driver, for one,
+        // ignores key actions, but it focuses the clicked element).
+        if let Some(element) = &self.clicked {
+            match element.send_keys(text).await {
+                Ok(()) => return Ok(()),
+                Err(e) if retry_elsewhere(&e) => self.clicked = None,
+                Err(e) => return Err(classify("inputText", e)),
+            }
+        }
+        // Key actions type into the focused element, as a keyboard does.
+        match self.key_actions("inputText", text.chars().map(String::from)).await {
+            Err(DriverError::Unsupported { command, message }) => {
+                // No key actions on this server: send the keys to its focused element.
+                let Ok(active) = self.driver.handle().active_element().await else {
+                    return Err(DriverError::Unsupported { command, message });
+                };
+                active.send_keys(text).await.map_err(|e| classify("inputText", e))
+            }
+            other => other,
+        }
     }
 
     async fn erase_text(&mut self, characters: u32) -> Result<(), DriverError> {
-        let mut keys = Vec::new();
-        for _ in 0..characters {
-            keys.push(json!({"type": "keyDown", "value": "\u{E003}"}));
-            keys.push(json!({"type": "keyUp", "value": "\u{E003}"}));
-        }
-        let actions = json!({"actions": [{"type": "key", "id": "keyboard", "actions": keys}]});
-        self.raw("eraseText", http::Method::POST, "/actions", Some(actions))
-            .await
-            .map(|_| ())
+        let backspaces = (0..characters).map(|_| "\u{E003}".to_string());
+        self.key_actions("eraseText", backspaces).await
     }
 
     async fn launch_app(&mut self) -> Result<(), DriverError> {
@@ -373,7 +437,8 @@ impl Device for AppiumDevice {
             .unwrap_or_default())
     }
 
-    async fn quit(self: Box<Self>) -> Result<(), DriverError> {
+    async fn quit(mut self: Box<Self>) -> Result<(), DriverError> {
+        self.clicked = None;
         self.driver.quit().await.map_err(|e| classify("delete session", e))
     }
 }
@@ -425,5 +490,161 @@ mod tests {
             )]
         );
         assert!(parse_shared_prefs("<map/>").is_empty());
+    }
+}
+
+/// Typing and clicking by element against a scripted WebDriver server.
+#[cfg(test)]
+mod typing_tests {
+    use std::sync::Mutex;
+
+    use axum::Json;
+    use axum::body::Bytes;
+    use axum::extract::State;
+    use axum::http::{Method, StatusCode, Uri};
+
+    use super::*;
+
+    const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
+
+    /// A WebDriver server that accepts key actions or not, and logs what it was asked.
+    struct Mock {
+        key_actions: bool,
+        log: Mutex<Vec<String>>,
+    }
+
+    fn error(status: StatusCode, error: &str, message: &str) -> (StatusCode, Json<Value>) {
+        (status, Json(json!({"value": {"error": error, "message": message}})))
+    }
+
+    async fn handle(State(m): State<Arc<Mock>>, method: Method, uri: Uri, body: Bytes) -> (StatusCode, Json<Value>) {
+        let body: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+        let path = uri.path().trim_start_matches("/session/s1");
+        let ok = |v: Value| (StatusCode::OK, Json(json!({ "value": v })));
+        let log = |line: String| m.log.lock().unwrap().push(line);
+        match (method.as_str(), path) {
+            ("POST", "/session") => ok(json!({"sessionId": "s1", "capabilities": {}})),
+            ("POST", "/timeouts") | ("DELETE", "") => ok(Value::Null),
+            ("POST", "/actions") => {
+                let source = &body["actions"][0];
+                if source["type"] == "key" && !m.key_actions {
+                    return error(
+                        StatusCode::METHOD_NOT_ALLOWED,
+                        "unknown method",
+                        "Method has not yet been implemented",
+                    );
+                }
+                let keys: String = source["actions"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter(|a| a["type"] == "keyDown")
+                    .filter_map(|a| a["value"].as_str())
+                    .collect();
+                log(format!("{} actions {keys:?}", source["type"].as_str().unwrap_or("")));
+                ok(Value::Null)
+            }
+            ("GET", "/element/active") => ok(json!({ ELEMENT: "focused" })),
+            ("POST", "/element") => match body["value"].as_str() {
+                Some("/app/field[1]") => ok(json!({ ELEMENT: "field" })),
+                Some("/app/gone[1]") => ok(json!({ ELEMENT: "gone" })),
+                _ => error(
+                    StatusCode::NOT_FOUND,
+                    "no such element",
+                    "An element could not be located on the page using the given search parameters.",
+                ),
+            },
+            ("POST", p) if p.ends_with("/click") => {
+                log(format!("click {}", &p[9..p.len() - 6]));
+                ok(Value::Null)
+            }
+            ("POST", "/element/gone/value") => error(
+                StatusCode::NOT_FOUND,
+                "stale element reference",
+                "The element is no longer attached",
+            ),
+            ("POST", p) if p.ends_with("/value") => {
+                log(format!("value {} {}", &p[9..p.len() - 6], body["text"]));
+                ok(Value::Null)
+            }
+            _ => error(StatusCode::NOT_FOUND, "unknown command", "no such route"),
+        }
+    }
+
+    async fn device(key_actions: bool) -> (AppiumDevice, Arc<Mock>) {
+        let mock = Arc::new(Mock {
+            key_actions,
+            log: Mutex::new(vec![]),
+        });
+        let app = axum::Router::new().fallback(handle).with_state(mock.clone());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        let spec = SessionSpec {
+            url,
+            platform: Platform::Android,
+            app_id: "com.example".into(),
+            capabilities: Map::new(),
+            is_virtual: false,
+        };
+        (AppiumDevice::connect(&spec).await.unwrap(), mock)
+    }
+
+    fn log(m: &Mock) -> Vec<String> {
+        std::mem::take(&mut *m.log.lock().unwrap())
+    }
+
+    #[tokio::test]
+    async fn key_actions_type_into_the_focused_element() {
+        let (mut d, m) = device(true).await;
+        d.type_text("hé!", false).await.unwrap();
+        d.erase_text(2).await.unwrap();
+        assert_eq!(log(&m), ["key actions \"hé!\"", "key actions \"\\u{e003}\\u{e003}\""]);
+        Box::new(d).quit().await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn without_key_actions_the_keys_go_to_the_active_element() {
+        let (mut d, m) = device(false).await;
+        d.type_text("hunter2", true).await.unwrap();
+        assert_eq!(log(&m), ["value focused \"hunter2\""]);
+        // Other failures of key actions stay errors, naming the command.
+        let e = d.erase_text(1).await.unwrap_err();
+        assert!(
+            matches!(&e, DriverError::Unsupported { command, message }
+                if command == "eraseText" && message == "Method has not yet been implemented"),
+            "{e:?}"
+        );
+        Box::new(d).quit().await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn after_a_click_by_xpath_the_keys_go_to_the_clicked_element() {
+        let (mut d, m) = device(true).await;
+        d.click_xpath("/app/field[1]").await.unwrap();
+        d.type_text("a@b.c", false).await.unwrap();
+        assert_eq!(log(&m), ["click field", "value field \"a@b.c\""]);
+        // A tap at a point moves the focus: key actions again.
+        d.press(1, 2, 0).await.unwrap();
+        d.type_text("x", false).await.unwrap();
+        assert_eq!(log(&m), ["pointer actions \"\"", "key actions \"x\""]);
+        // A clicked element that is gone: the keys go where the focus is.
+        d.click_xpath("/app/gone[1]").await.unwrap();
+        d.type_text("y", false).await.unwrap();
+        assert_eq!(log(&m), ["click gone", "key actions \"y\""]);
+        Box::new(d).quit().await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn clicking_a_missing_xpath_names_it() {
+        let (mut d, _m) = device(true).await;
+        let e = d.click_xpath("/app/nothing[1]").await.unwrap_err();
+        assert!(!e.is_infrastructure());
+        assert_eq!(
+            e.to_string(),
+            "element click /app/nothing[1] failed: An element could not be located on the page using the given \
+             search parameters."
+        );
+        Box::new(d).quit().await.unwrap();
     }
 }

@@ -1008,6 +1008,242 @@ mod tests {
         assert!(parse_source(&ok).is_ok());
     }
 
+    /// Every element with its child-index path from `root`, in document order.
+    fn with_paths(root: &Element) -> Vec<(Vec<usize>, &Element)> {
+        let mut out = vec![];
+        let mut todo = vec![(vec![], root)];
+        while let Some((path, e)) = todo.pop() {
+            for (i, c) in e.children.iter().enumerate().rev() {
+                let mut p: Vec<usize> = path.clone();
+                p.push(i);
+                todo.push((p, c));
+            }
+            out.push((path, e));
+        }
+        out
+    }
+
+    /// The virtual farm's XPath engine models WDA's document (no AppiumAUT) and UiAutomator2's
+    /// (rooted at `hierarchy`); every element's XPath must find exactly that element.
+    #[test]
+    fn xpaths_resolve_in_the_virtual_farm() {
+        use crate::sim::find::{Strategy, find_all};
+        for platform in [Platform::Ios, Platform::Android] {
+            let mut d = device(platform);
+            for signed_in in [false, true] {
+                if signed_in {
+                    app::sign_in(&mut d, "a@b.c", "pw");
+                }
+                let ui = d.ui();
+                let root = parse_source(&page_source(&ui)).unwrap();
+                let all = with_paths(&root);
+                assert!(all.len() > 5);
+                for (path, e) in all {
+                    // The farm's paths start at the app element, which is below `hierarchy`.
+                    let expected = match (platform, path.split_first()) {
+                        (Platform::Ios, _) => path.clone(),
+                        // The hierarchy element itself is never returned, as in UiAutomator2.
+                        (Platform::Android, None) => continue,
+                        (Platform::Android, Some((0, rest))) => rest.to_vec(),
+                        (Platform::Android, Some(_)) => panic!("one window expected"),
+                    };
+                    assert_eq!(
+                        find_all(&ui, &[], Strategy::XPath, &e.xpath),
+                        Ok(vec![expected]),
+                        "{platform:?} {}",
+                        e.xpath
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn hand_written_xpaths() {
+        let root = parse_source(IOS_SNIPPET).unwrap();
+        let xp = |id: &str| by_id(&root, id).xpath.clone();
+        assert_eq!(root.xpath, "/XCUIElementTypeApplication");
+        let screen = "/XCUIElementTypeApplication/XCUIElementTypeWindow[1]/XCUIElementTypeOther[1]";
+        assert_eq!(xp("login-screen"), screen);
+        assert_eq!(xp("Welcome back"), format!("{screen}/XCUIElementTypeStaticText[1]"));
+        assert_eq!(xp("login-email"), format!("{screen}/XCUIElementTypeTextField[1]"));
+        assert_eq!(xp("notice"), format!("{screen}/XCUIElementTypeStaticText[2]"));
+        // WDA's own /source, without the wrapper, gives the same paths.
+        let paths = |r: &Element| r.descendants().iter().map(|e| e.xpath.clone()).collect::<Vec<_>>();
+        let bare = parse_source(&IOS_SNIPPET.replace("<AppiumAUT>", "").replace("</AppiumAUT>", "")).unwrap();
+        assert_eq!(paths(&bare), paths(&root));
+        // Several applications: the wrapper stays the root and has no XPath of its own.
+        let two =
+            parse_source("<AppiumAUT><XCUIElementTypeApplication/><XCUIElementTypeApplication/></AppiumAUT>").unwrap();
+        assert_eq!(two.xpath, "");
+        assert_eq!(two.children[1].xpath, "/XCUIElementTypeApplication");
+
+        let root = parse_source(ANDROID_SNIPPET).unwrap();
+        assert_eq!(root.xpath, "/hierarchy");
+        assert_eq!(root.children[1].xpath, "/hierarchy/android.widget.FrameLayout[2]");
+        assert_eq!(
+            by_id(&root, "com.example:id/login").xpath,
+            "/hierarchy/android.widget.FrameLayout[1]/android.widget.LinearLayout[1]/android.widget.Button[1]"
+        );
+        assert!(root.descendants().iter().all(|e| !e.no_geometry));
+    }
+
+    /// The format of Appium's fake driver (modelled on its test app): the app XML as its page
+    /// source reports it, wrapped in AppiumAUT.
+    const FAKE_SNIPPET: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
+<AppiumAUT><app width="400" height="852">
+    <MockNavBar id="bar" top="1" left="1" width="100" height="100">
+        <MockTextField id="heading" text="Orders" />
+    </MockNavBar>
+    <MockWebView id="web" top="10" left="10.57" width="20.8" height="20.5">
+        <html><head><title value="page title">Page</title></head><body><h1>Hi</h1></body></html>
+    </MockWebView>
+    <MockListView id="list" top="15.3" left="20.8" width="30.5" height="2">
+        <MockListItem id="row" />
+        <MockListItem id="row" />
+        <MockListItem />
+    </MockListView>
+    <MockInputField id="query" name="Search" placeholder="Search orders" />
+    <MockButton id="hidden" visible="false" enabled="false" />
+    <MockButton id="chosen" selected="true" label="Chosen" content-desc="Chosen button" />
+    <alert id="confirm" text="Are you sure?" hasPrompt="true" />
+</app></AppiumAUT>
+"#;
+
+    #[test]
+    fn generic_sources() {
+        let (format, root) = parse_source_with_format(FAKE_SNIPPET).unwrap();
+        assert_eq!(format, SourceFormat::Generic);
+        assert_eq!(format.name(), "generic XML");
+        assert_eq!((root.class.as_str(), root.xpath.as_str()), ("app", "/AppiumAUT/app[1]"));
+        assert_eq!(
+            root.bounds,
+            Bounds {
+                x: 0,
+                y: 0,
+                width: 400,
+                height: 852
+            }
+        );
+        assert!(!root.no_geometry, "some elements have a size");
+        let bar = by_id(&root, "bar");
+        assert_eq!(
+            (bar.class.as_str(), bar.xpath.as_str()),
+            ("MockNavBar", "/AppiumAUT/app[1]/MockNavBar[1]")
+        );
+        assert_eq!(
+            bar.bounds,
+            Bounds {
+                x: 1,
+                y: 1,
+                width: 100,
+                height: 100
+            }
+        );
+        assert_eq!(
+            by_id(&root, "web").bounds,
+            Bounds {
+                x: 11,
+                y: 10,
+                width: 21,
+                height: 21
+            }
+        );
+        assert_eq!(by_id(&root, "heading").text, "Orders");
+        assert_eq!(by_text(&root, "page title").class, "title");
+        assert_eq!(
+            by_text(&root, "page title").xpath,
+            "/AppiumAUT/app[1]/MockWebView[1]/html[1]/head[1]/title[1]"
+        );
+        let rows: Vec<&str> = root
+            .descendants()
+            .into_iter()
+            .filter(|e| e.class == "MockListItem")
+            .map(|e| e.xpath.as_str())
+            .collect();
+        assert_eq!(
+            rows,
+            [
+                "/AppiumAUT/app[1]/MockListView[1]/MockListItem[1]",
+                "/AppiumAUT/app[1]/MockListView[1]/MockListItem[2]",
+                "/AppiumAUT/app[1]/MockListView[1]/MockListItem[3]",
+            ]
+        );
+        // `id` wins over `name`; the placeholder is the hint.
+        let query = by_id(&root, "query");
+        assert_eq!((query.hint.as_str(), query.text.as_str()), ("Search orders", ""));
+        let hidden = by_id(&root, "hidden");
+        assert!(!hidden.visible && !hidden.enabled);
+        let chosen = by_id(&root, "chosen");
+        assert!(chosen.selected && chosen.visible && chosen.enabled);
+        assert_eq!(
+            (chosen.text.as_str(), chosen.accessibility.as_str()),
+            ("Chosen", "Chosen button")
+        );
+        assert_eq!(by_id(&root, "confirm").text, "Are you sure?");
+        assert_eq!(by_id(&root, "confirm").bounds, Bounds::default());
+
+        // No size below the root: every element says so.
+        let flat = FAKE_SNIPPET
+            .lines()
+            .map(|l| match l.find(" top=") {
+                Some(i) => format!("{}>", &l[..i]),
+                None => l.to_string(),
+            })
+            .collect::<Vec<_>>()
+            .join("\n");
+        let root = parse_source(&flat).unwrap();
+        assert!(root.descendants().iter().all(|e| e.no_geometry), "{flat}");
+
+        // Any other root is generic too, read leniently; prefixed names get a name() test.
+        let (format, root) = parse_source_with_format(
+            "<html><body><ns:b x=\"1\" y=\"2\" width=\"3\" height=\"4\" enabled=\"yes\" visible=\"0\"/>\
+             <p bounds=\"[1,2][11,22]\" width=\"abc\" resource-id=\"r\" name=\"n\"/><p/></body></html>",
+        )
+        .unwrap();
+        assert_eq!(format, SourceFormat::Generic);
+        assert_eq!((root.class.as_str(), root.xpath.as_str()), ("html", "/html"));
+        let body = &root.children[0];
+        assert_eq!(body.xpath, "/html/body[1]");
+        let b = &body.children[0];
+        assert_eq!(b.xpath, "/html/body[1]/*[name()='ns:b'][1]");
+        assert_eq!(
+            b.bounds,
+            Bounds {
+                x: 1,
+                y: 2,
+                width: 3,
+                height: 4
+            }
+        );
+        assert!(b.enabled && b.visible);
+        let p = &body.children[1];
+        assert_eq!((p.id.as_str(), p.xpath.as_str()), ("r", "/html/body[1]/p[1]"));
+        assert_eq!(
+            p.bounds,
+            Bounds {
+                x: 1,
+                y: 2,
+                width: 10,
+                height: 20
+            }
+        );
+        assert_eq!(body.children[2].xpath, "/html/body[1]/p[2]");
+        assert!(!root.no_geometry);
+
+        // A wrapper around several generic elements stays the root, with its XPath.
+        let (format, root) = parse_source_with_format("<AppiumAUT><a/><b/></AppiumAUT>").unwrap();
+        assert_eq!(format, SourceFormat::Generic);
+        assert_eq!(root.xpath, "/AppiumAUT");
+        assert_eq!(root.children[1].xpath, "/AppiumAUT/b[1]");
+        assert!(root.no_geometry);
+        // An empty wrapper is an (empty) XCUITest source, as before.
+        assert_eq!(
+            parse_source_with_format("<AppiumAUT/>").unwrap().0,
+            SourceFormat::XcuiTest
+        );
+    }
+
     #[test]
     fn bounds_helpers() {
         assert_eq!(

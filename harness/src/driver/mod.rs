@@ -64,6 +64,11 @@ pub trait Device: Send {
     async fn device_time_ms(&mut self) -> Option<u64> {
         None
     }
+    /// Launch to signed-in of the last cold start, as the device itself measured it (virtual
+    /// devices); others are timed by the harness.
+    async fn last_restore_ms(&mut self) -> Option<u64> {
+        None
+    }
     async fn source(&mut self) -> Result<String, DriverError>;
     async fn screenshot(&mut self) -> Result<Vec<u8>, DriverError>;
     /// Touches a point in page-source units (iOS points, Android pixels) for `hold_ms`.

@@ -643,7 +643,10 @@ mod tests {
         );
 
         // One sized element below the root: the usual rule again.
-        let sized = fake.replace("<MockButton id=\"go\"", "<MockButton left=\"0\" top=\"0\" width=\"9\" height=\"9\" id=\"go\"");
+        let sized = fake.replace(
+            "<MockButton id=\"go\"",
+            "<MockButton left=\"0\" top=\"0\" width=\"9\" height=\"9\" id=\"go\"",
+        );
         let root = parse_source(&sized).unwrap();
         assert!(!root.no_geometry);
         assert_eq!(ids(&root, &Selector::default()), ["go"]);

@@ -571,11 +571,15 @@ impl<'a> Executor<'a> {
                 Expected::Convex(v) => shown.convex == Some(v),
             };
             if holds {
+                if expected == Expected::SignedOut {
+                    self.relaunched_at = None; // not restored: nothing to time
+                }
                 if expected == Expected::SignedIn
                     && let Some(t) = self.relaunched_at.take()
                 {
-                    let device_ms = (t.elapsed().as_secs_f64() * 1000.0 * self.time_scale) as u64;
-                    self.out.restore_ms.get_or_insert(device_ms);
+                    let harness_ms = (t.elapsed().as_secs_f64() * 1000.0 * self.time_scale) as u64;
+                    let ms = self.device.last_restore_ms().await.unwrap_or(harness_ms);
+                    self.out.restore_ms.get_or_insert(ms);
                 }
                 if expected == Expected::OfflineNetworkError && self.token().await == TokenState::Missing {
                     let key = self.session_key();
@@ -687,6 +691,11 @@ impl<'a> Executor<'a> {
         self.save_artifact("failure.png", shot).await;
         let src = self.device.source().await.ok().map(String::into_bytes);
         self.save_artifact("failure.xml", src).await;
+        // The device log (the app's JS console), secrets redacted.
+        if let Ok(lines) = self.device.logs().await {
+            let text = self.redact(&lines.join("\n"));
+            self.save_artifact("device.log", Some(text.into_bytes())).await;
+        }
     }
 
     async fn storage_digest(&mut self, key: &str) -> Result<Option<String>, StepError> {
@@ -758,10 +767,9 @@ impl<'a> Executor<'a> {
                 if l.stop_app != Some(false) && self.device.terminate_app().await? {
                     self.stopped = true;
                 }
-                if self.stopped {
-                    // A cold start of an app that ran before: time its restoration.
-                    self.relaunched_at = Some(Instant::now());
-                }
+                // A cold start that can restore a session (storage kept): time the restoration.
+                let keeps_storage = l.clear_state != Some(true) && l.clear_keychain != Some(true);
+                self.relaunched_at = (self.stopped && keeps_storage).then(Instant::now);
                 self.stopped = false;
                 self.device.launch_app().await?;
             }

@@ -187,6 +187,9 @@ pub struct Device {
     logs: Vec<LogLine>,
     log_read: usize,
     pub launches: Vec<LaunchRecord>,
+    /// While an event is applied: its due time. The app's timeline follows due times, not
+    /// the moment a request happened to look at the device.
+    processing_at: Option<u64>,
 }
 
 /// `mobile: queryAppState` values.
@@ -227,11 +230,13 @@ impl Device {
             logs: vec![],
             log_read: 0,
             launches: vec![],
+            processing_at: None,
         }
     }
 
+    /// Virtual ms: the due time of the event being applied, else the clock.
     pub fn now(&self) -> u64 {
-        self.clock.now_ms()
+        self.processing_at.unwrap_or_else(|| self.clock.now_ms())
     }
 
     /// Applies every event that is due at the current virtual time.
@@ -248,7 +253,9 @@ impl Device {
             let Some(i) = next else { break };
             let (at, _, generation_id, ev) = self.queue.remove(i);
             if self.proc.as_ref().is_some_and(|p| p.generation_id == generation_id) {
+                self.processing_at = Some(at);
                 self.apply(ev, at);
+                self.processing_at = None;
             }
         }
     }
@@ -294,8 +301,9 @@ impl Device {
     }
 
     fn log(&mut self, message: impl Into<String>) {
+        let wall = self.clock.wall_ms() - self.clock.now_ms() + self.now();
         self.logs.push(LogLine {
-            wall_ms: self.clock.wall_ms(),
+            wall_ms: wall,
             message: message.into(),
         });
     }

@@ -1,8 +1,10 @@
 //! Integration tests: one test binary (nextest style), one module per subject.
+mod appium_real;
 mod cli;
 mod fuzz;
 mod invalid_flows;
 mod roundtrip;
 mod run_cli;
+mod run_matrix;
 mod sim_model;
 mod sim_server;
