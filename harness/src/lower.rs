@@ -282,7 +282,8 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
     if total > 7.0 * 24.0 * 3600.0 {
         return Err("it is longer than a week".into());
     }
-    Ok(Duration::from_secs_f64(total))
+    // Whole milliseconds: the resolution of every wait, and what `format_duration` writes.
+    Ok(Duration::from_millis((total * 1000.0).round() as u64))
 }
 
 /// Formats a duration the way [`parse_duration`] reads it back.

@@ -197,8 +197,12 @@ impl Parser<'_> {
         if let Some(v) = m.get("properties")
             && let Some(pm) = MapView::new(self.sink, v, "header.properties", "properties")
         {
+            let mut seen = vec![];
             for (k, val) in pm.entries() {
                 let key = k.key_text();
+                if self.duplicate_name(&mut seen, k, &key, "header.properties") {
+                    continue;
+                }
                 if let Some(s) = lower::string(self.sink, val, &join("header.properties", &key)) {
                     h.properties.push((key, s));
                 }
@@ -228,15 +232,32 @@ impl Parser<'_> {
         h
     }
 
+    /// Reports a key whose text repeats an earlier key's (`1` and `"1"` are different YAML
+    /// keys but the same name here).
+    fn duplicate_name(&mut self, seen: &mut Vec<String>, k: &Node, name: &str, path: &str) -> bool {
+        if seen.iter().any(|n| n == name) {
+            self.sink
+                .error(k.pos, &join(path, name), format!("duplicate key '{name}'"))
+                .hint("each name may appear once in this map");
+            return true;
+        }
+        seen.push(name.to_string());
+        false
+    }
+
     /// Variable definitions: `NAME: value`.
     fn env(&mut self, node: &Node, path: &str) -> Vec<(String, Template)> {
         let mut out = Vec::new();
         let Some(m) = MapView::new(self.sink, node, path, "env") else {
             return out;
         };
+        let mut seen = vec![];
         for (k, v) in m.entries() {
             let name = k.key_text();
             let p = join(path, &name);
+            if self.duplicate_name(&mut seen, k, &name, path) {
+                continue;
+            }
             if !is_var_name(&name) {
                 self.sink
                     .error(k.pos, &p, format!("'{name}' is not a valid variable name"))
@@ -522,17 +543,17 @@ impl Parser<'_> {
             "assertVisible" => Command::AssertVisible(s.selector(v, path)?),
             "assertNotVisible" => Command::AssertNotVisible(s.selector(v, path)?),
             "copyTextFrom" => Command::CopyTextFrom(s.selector(v, path)?),
-            "assertTrue" => Command::AssertTrue(lower::string(s.sink, v, path)?),
+            "assertTrue" => Command::AssertTrue(lower::nonempty_string(s.sink, v, path)?),
             "assertScreenshot" => Command::AssertScreenshot {
                 path: lower::nonempty_string(s.sink, v, path)?,
                 threshold_percentage: None,
                 crop_on: None,
             },
             "assertWithAI" => Command::AssertWithAi {
-                assertion: lower::string(s.sink, v, path)?,
+                assertion: lower::nonempty_string(s.sink, v, path)?,
             },
             "extractTextWithAI" => Command::ExtractTextWithAi {
-                query: lower::string(s.sink, v, path)?,
+                query: lower::nonempty_string(s.sink, v, path)?,
                 output_variable: None,
             },
             "inputText" => Command::InputText(s.template(v, path)?),
@@ -562,7 +583,7 @@ impl Parser<'_> {
                 env: vec![],
                 when: None,
             },
-            "evalScript" => Command::EvalScript(lower::string(s.sink, v, path)?),
+            "evalScript" => Command::EvalScript(lower::nonempty_string(s.sink, v, path)?),
             "snapshot" => Command::Snapshot(s.snapshot_name(v, path)?),
             "assertSession" => Command::AssertSession {
                 state: lower::one_of(s.sink, v, path, &SessionState::ALL)?,
@@ -1000,8 +1021,12 @@ impl Parser<'_> {
     fn permissions(&mut self, v: &Node, path: &str) -> Option<Vec<(String, Permission)>> {
         let m = MapView::new(self.sink, v, path, "permissions")?;
         let mut out = Vec::new();
+        let mut seen = vec![];
         for (k, val) in m.entries() {
             let name = k.key_text();
+            if self.duplicate_name(&mut seen, k, &name, path) {
+                continue;
+            }
             if let Some(p) = lower::one_of(self.sink, val, &join(path, &name), &Permission::ALL) {
                 out.push((name, p));
             }
@@ -1013,8 +1038,12 @@ impl Parser<'_> {
     fn string_map(&mut self, v: &Node, path: &str) -> Option<Vec<(String, String)>> {
         let m = MapView::new(self.sink, v, path, "arguments")?;
         let mut out = Vec::new();
+        let mut seen = vec![];
         for (k, val) in m.entries() {
             let name = k.key_text();
+            if self.duplicate_name(&mut seen, k, &name, path) {
+                continue;
+            }
             if let Some(s) = lower::string(self.sink, val, &join(path, &name)) {
                 out.push((name, s));
             }
@@ -1136,6 +1165,13 @@ impl Parser<'_> {
         if let Some(v) = m.get("containsDescendants") {
             any = true;
             match v.as_seq() {
+                Some([]) => {
+                    self.sink.error(
+                        v.pos,
+                        &p("containsDescendants"),
+                        "containsDescendants lists no selectors",
+                    );
+                }
                 Some(items) => {
                     for (i, item) in items.iter().enumerate() {
                         if let Some(s) = self.selector(item, &index(&p("containsDescendants"), i)) {
@@ -1155,6 +1191,11 @@ impl Parser<'_> {
         if let Some(v) = m.get("traits") {
             any = true;
             if let Some(text) = lower::string(self.sink, v, &p("traits")) {
+                if text.trim().is_empty() {
+                    self.sink
+                        .error(v.pos, &p("traits"), "traits is empty")
+                        .hint("traits are text, long-text and square, separated by spaces");
+                }
                 for word in text.split_whitespace() {
                     match Trait::ALL.iter().find(|(n, _)| *n == word) {
                         Some((_, t)) => sel.traits.push(*t),
@@ -1185,7 +1226,8 @@ impl Parser<'_> {
 
     fn check_regex(&mut self, t: &Template, pos: Pos, path: &str) {
         let Some(lit) = t.as_literal() else { return };
-        if let Err(e) = regex::Regex::new(&lit) {
+        // Syntax only: compiling a large repetition (`\w{100}`) costs tens of ms.
+        if let Err(e) = regex_syntax::Parser::new().parse(&lit) {
             let msg = e.to_string();
             let last = msg
                 .lines()

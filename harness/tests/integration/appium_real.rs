@@ -307,16 +307,9 @@ async fn a_mobile_method_the_driver_lacks_is_a_step_error_naming_it() {
         "{message}"
     );
     // The step that failed is the error; the step after it never ran.
-    let statuses: Vec<(&str, StepStatus)> = out.steps.iter().map(|s| (s.name.as_str(), s.status)).collect();
-    assert_eq!(
-        statuses,
-        [
-            ("assertVisible id=auth-continue", StepStatus::Passed),
-            ("stopApp", StepStatus::Error)
-        ],
-        "{}",
-        summary(&out)
-    );
+    let statuses: Vec<StepStatus> = out.steps.iter().map(|s| s.status).collect();
+    assert_eq!(statuses, [StepStatus::Passed, StepStatus::Error], "{}", summary(&out));
+    assert!(out.steps[1].name.starts_with("stopApp"), "{}", summary(&out));
     assert_eq!(out.steps[1].message.as_deref(), Some(message.as_str()));
     // A failed flow keeps a screenshot and the page source.
     for a in ["artifacts/failure.png", "artifacts/failure.xml"] {

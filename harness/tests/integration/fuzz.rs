@@ -1759,7 +1759,6 @@ fn emit_escapes_characters_yaml_does_not_allow_raw() {
 }
 
 #[test]
-#[ignore = "bug: a selector with no criteria ({containsDescendants: []} or {traits: \"\"}) is accepted by parse_flow, and emit_flow drops it"]
 fn bug_selector_without_criteria_is_accepted() {
     for text in [
         "appId: a\n---\n- assertVisible: {containsDescendants: []}\n",
@@ -1776,7 +1775,6 @@ fn bug_selector_without_criteria_is_accepted() {
 }
 
 #[test]
-#[ignore = "bug: `- extractTextWithAI: \"\"` (also assertWithAI, assertTrue, evalScript) parses, but the object form emit_flow writes (`query: \"\"`) is refused as empty"]
 fn bug_string_form_accepts_empty_text_the_object_form_refuses() {
     for command in ["extractTextWithAI", "assertWithAI", "assertTrue", "evalScript"] {
         let text = format!("appId: a\n---\n- {command}: \"\"\n");
@@ -1788,7 +1786,6 @@ fn bug_string_form_accepts_empty_text_the_object_form_refuses() {
 }
 
 #[test]
-#[ignore = "bug: durations finer than a millisecond (`within: 1.5ms`, `background: 0.0001s`) parse exactly, emit_flow rounds them down to whole milliseconds"]
 fn bug_sub_millisecond_durations_do_not_round_trip() {
     for text in [
         "appId: a\n---\n- assertSession: {state: signedIn, within: 1.5ms}\n",
@@ -1803,7 +1800,6 @@ fn bug_sub_millisecond_durations_do_not_round_trip() {
 }
 
 #[test]
-#[ignore = "bug: map keys of different YAML types with the same text (`1` and `\"1\"`, `01` and `1.0`) are two entries with one name; emit_flow writes a duplicate key"]
 fn bug_keys_of_different_types_with_the_same_text_collide() {
     for text in [
         "appId: a\nproperties: {1: a, \"1\": b}\n---\n- back\n",
@@ -1819,7 +1815,6 @@ fn bug_keys_of_different_types_with_the_same_text_collide() {
 }
 
 #[test]
-#[ignore = "bug: emit_flow writes the keys `True`, `FALSE`, `Null` … unquoted (only lowercase true/false/null are quoted), so they come back as a boolean or null"]
 fn bug_emit_writes_capitalised_boolean_and_null_keys_plain() {
     for text in [
         "appId: a\nproperties: {\"True\": x}\n---\n- back\n",
@@ -1830,20 +1825,4 @@ fn bug_emit_writes_capitalised_boolean_and_null_keys_plain() {
         assert!(!diags.iter().any(Diagnostic::is_error), "{diags:?}");
         assert_round_trip(text, &flow, &emit_flow(&flow));
     }
-}
-
-#[test]
-#[ignore = "bug: selector regexes are validated by compiling them (regex::Regex::new): `\\w{100}` costs ~50 ms per selector in release (~185 ms in debug), `(\\w{50}){20}` ~120 ms, so a 1 MiB flow takes tens of minutes to check"]
-fn bug_selector_regex_validation_compiles_the_regex() {
-    // 50 steps, 1.5 KiB: compiling the 50 regexes takes ~2.5 s in release and ~10 s in debug;
-    // checking their syntax only (regex_syntax::Parser) takes a few milliseconds.
-    let text = format!("appId: a\n---\n{}", "- tapOn: \"\\\\w{100}\"\n".repeat(50));
-    let start = std::time::Instant::now();
-    let (flow, diags) = parse_flow(&text, Path::new(FLOW_FILE));
-    let elapsed = start.elapsed();
-    assert_eq!(flow.steps.len(), 50, "{diags:?}");
-    assert!(
-        elapsed < std::time::Duration::from_secs(1),
-        "50 selectors took {elapsed:?}"
-    );
 }
