@@ -143,7 +143,11 @@ pub fn main_impl() -> i32 {
             };
         }
     };
-    let filter = std::env::var("RUST_LOG").unwrap_or_else(|_| cli.log.clone());
+    // thirtyfour logs request bodies at debug level, typed text (passwords) included: capped.
+    let filter = format!(
+        "{},thirtyfour::session::http=info",
+        std::env::var("RUST_LOG").unwrap_or_else(|_| cli.log.clone())
+    );
     let _ = tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::try_new(filter).unwrap_or_else(|_| "warn".into()))
         .with_writer(std::io::stderr)
