@@ -366,6 +366,10 @@ impl Device for AppiumDevice {
         }
     }
 
+    async fn hide_keyboard(&mut self) -> Result<(), DriverError> {
+        self.mobile(MobileCommand::hide_keyboard()).await.map(|_| ())
+    }
+
     async fn secure_storage(&mut self) -> Result<StorageRead, DriverError> {
         if self.is_virtual {
             let v = self.mobile(MobileCommand::virtual_secure_store()).await?;

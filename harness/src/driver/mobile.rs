@@ -81,6 +81,9 @@ impl MobileCommand {
         m.insert("keycode".into(), json!(keycode));
         cmd("pressKey", m)
     }
+    pub fn hide_keyboard() -> Self {
+        cmd("hideKeyboard", Map::new())
+    }
     pub fn virtual_secure_store() -> Self {
         cmd("virtualSecureStore", Map::new())
     }

@@ -92,6 +92,7 @@ pub trait Device: Send {
     async fn set_network(&mut self, online: bool) -> Result<(), DriverError>;
     async fn open_link(&mut self, url: &str) -> Result<(), DriverError>;
     async fn press_back(&mut self) -> Result<(), DriverError>;
+    async fn hide_keyboard(&mut self) -> Result<(), DriverError>;
     async fn secure_storage(&mut self) -> Result<StorageRead, DriverError>;
     /// Device log lines since the last call.
     async fn logs(&mut self) -> Result<Vec<String>, DriverError>;

@@ -758,6 +758,11 @@ impl<'a> Executor<'a> {
                         )));
                     }
                 }
+                if !l.permissions.is_empty() || !l.arguments.is_empty() {
+                    return Err(StepError::Infra(
+                        "launchApp `permissions` and `arguments` are not supported by `harness run` yet".into(),
+                    ));
+                }
                 if l.clear_keychain == Some(true) {
                     self.device.clear_keychain().await?;
                 }
@@ -888,7 +893,7 @@ impl<'a> Executor<'a> {
             C::Back => self.device.press_back().await?,
             C::PressKey(k) if k == "Back" => self.device.press_back().await?,
             C::PressKey(k) if k == "Home" => self.device.background(-1.0).await?,
-            C::HideKeyboard => {}
+            C::HideKeyboard => self.device.hide_keyboard().await?,
             C::RunFlow { source, when, env } => {
                 if let Some(c) = when
                     && !self.condition(c).await?

@@ -875,6 +875,7 @@ const IOS_METHODS: &[&str] = &[
     "virtualSecureStore",
     "virtualState",
     "setConnectivity",
+    "hideKeyboard",
 ];
 const ANDROID_METHODS: &[&str] = &[
     "activateApp",
@@ -890,6 +891,7 @@ const ANDROID_METHODS: &[&str] = &[
     "pressKey",
     "virtualSecureStore",
     "virtualState",
+    "hideKeyboard",
 ];
 
 fn app_arg(platform: Platform, args: &Map<String, Value>, method: &str) -> Result<String, WdError> {
@@ -1007,6 +1009,8 @@ fn mobile(platform: Platform, d: &mut Device, method: &str, args: &Map<String, V
             Value::Null
         }
         "getDeviceTime" => json!(iso8601(d.clock.wall_ms())),
+        // The virtual app's screens take text without an on-screen keyboard.
+        "hideKeyboard" => Value::Null,
         "deepLink" => {
             let url = args
                 .get("url")
