@@ -18,6 +18,9 @@ cargo clippy --all-targets --locked -- -D warnings
 echo "== tests"
 cargo test --workspace --locked
 
+echo "== benchmark smoke run in the test profile (checks it runs; speed: cargo bench --bench check)"
+BENCH_QUICK=1 cargo test --locked --bench check
+
 echo "== shipped flows and profiles"
 cargo run --quiet --locked -- check
 
@@ -64,5 +67,3 @@ fi
     || { echo "Appium tests failed; the server log:"; tail -n 200 "$appium_log"; exit 1; }
 )
 
-echo "== benchmark smoke run in the test profile (checks it runs; speed: cargo bench --bench check)"
-BENCH_QUICK=1 cargo test --locked --bench check
