@@ -2,6 +2,7 @@
 //! lives in the library; this module turns results into output and an exit code
 //! (`crate::exit_codes`).
 mod check;
+mod report;
 mod run;
 mod sim;
 
@@ -35,6 +36,11 @@ pub enum Command {
     /// Exit code 0 when everything passed, 1 when a test failed, 2 for invalid input
     /// (nothing ran), 3 for an infrastructure error (a device or server failed).
     Run(RunArgs),
+    /// Re-render the reports from results.json files; several are merged (CI shards).
+    ///
+    /// Exit code as `harness run` would give for the merged results (0, 1, 3), 2 when a
+    /// file cannot be read or the parts overlap.
+    Report(ReportArgs),
     /// The embedded virtual device farm.
     #[command(subcommand)]
     Sim(SimCommand),
@@ -85,6 +91,16 @@ pub struct RunArgs {
     /// Define a variable, as `-e NAME=VALUE` (repeatable).
     #[arg(short = 'e', long = "env", value_parser = parse_key_val)]
     pub env: Vec<(String, String)>,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct ReportArgs {
+    /// results.json files, or run directories that contain one.
+    #[arg(required = true)]
+    pub results: Vec<PathBuf>,
+    /// Where to write the merged reports (default: reports/RUN_ID-report).
+    #[arg(short = 'o', long)]
+    pub output: Option<PathBuf>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -155,6 +171,7 @@ pub fn main_impl() -> i32 {
     match cli.command {
         Command::Check(args) => check::run(args),
         Command::Run(args) => run::run(args),
+        Command::Report(args) => report::run(args),
         Command::Sim(SimCommand::Serve { port, host, seed }) => sim::serve(host, port, seed),
         Command::Schema { kind } => {
             print!("{}", crate::schema::render(kind));

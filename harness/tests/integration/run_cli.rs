@@ -219,3 +219,71 @@ fn invalid_input_and_infrastructure_exit_codes() {
             .contains("cannot open a session")
     );
 }
+
+#[test]
+fn four_shards_merged_equal_one_unsharded_run() {
+    let key = |r: &Value| {
+        let mut v: Vec<(String, String, u64, String)> = r["cases"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| {
+                (
+                    c["flow"].as_str().unwrap().to_string(),
+                    c["device"].as_str().unwrap().to_string(),
+                    c["iteration"].as_u64().unwrap(),
+                    c["outcome"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect();
+        v.sort();
+        v
+    };
+    let base = [
+        "flows/session-restore.yaml",
+        "-d",
+        "virtual-ios",
+        "-d",
+        "virtual-android",
+        "-n",
+        "6",
+        "--seed",
+        "77",
+    ];
+    let whole = tempfile::tempdir().unwrap();
+    run(&base, whole.path());
+    let shards: Vec<tempfile::TempDir> = (1..=4).map(|_| tempfile::tempdir().unwrap()).collect();
+    for (i, dir) in shards.iter().enumerate() {
+        let shard = format!("{}/4", i + 1);
+        let mut args = base.to_vec();
+        args.extend(["--shard", &shard]);
+        run(&args, dir.path());
+        assert_eq!(results(dir.path())["shard"], shard.as_str());
+    }
+    let merged = tempfile::tempdir().unwrap();
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_harness"));
+    cmd.arg("report");
+    for d in &shards {
+        cmd.arg(d.path().join("latest"));
+    }
+    let out = cmd.args(["-o", merged.path().to_str().unwrap()]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
+    let merged_results: Value =
+        serde_json::from_str(&std::fs::read_to_string(merged.path().join("results.json")).unwrap()).unwrap();
+    let whole_results = results(whole.path());
+    assert_eq!(key(&merged_results), key(&whole_results), "same cases, same outcomes");
+    let totals = |s: &str| s.lines().find(|l| l.starts_with("harness: ")).unwrap_or("").to_string();
+    let whole_summary = String::from_utf8_lossy(&run(&base, tempfile::tempdir().unwrap().path()).stdout).to_string();
+    assert_eq!(totals(&String::from_utf8_lossy(&out.stdout)), totals(&whole_summary));
+    // Overlapping parts are refused.
+    let out = Command::new(env!("CARGO_BIN_EXE_harness"))
+        .args([
+            "report",
+            shards[0].path().join("latest").to_str().unwrap(),
+            shards[0].path().join("latest").to_str().unwrap(),
+        ])
+        .args(["-o", merged.path().to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}
