@@ -20,6 +20,7 @@ cargo test --workspace --locked
 
 echo "== benchmark smoke run in the test profile (checks it runs; speed: cargo bench --bench check)"
 BENCH_QUICK=1 cargo test --locked --bench check
+cargo test --locked --bench until_confident
 
 echo "== shipped flows and profiles"
 cargo run --quiet --locked -- check

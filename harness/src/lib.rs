@@ -17,4 +17,5 @@ pub mod report;
 pub mod run;
 pub mod schema;
 pub mod sim;
+pub mod stats;
 pub mod yaml;

@@ -82,6 +82,17 @@ pub struct RunArgs {
     /// Retry a failed case up to K times; a pass on retry is reported as flaky.
     #[arg(long, default_value_t = 0)]
     pub retries: u32,
+    /// Run each flow × device until its pass rate is shown below or above --threshold
+    /// (sequential probability ratio test), at most --iterations times.
+    #[arg(long)]
+    pub until_confident: bool,
+    /// Pass-rate threshold for --until-confident.
+    #[arg(long, default_value_t = 0.9, value_parser = parse_rate)]
+    pub threshold: f64,
+    /// A previous results.json (or run directory): report significant regressions and
+    /// improvements of each flow × device (Fisher's exact test).
+    #[arg(long)]
+    pub baseline: Option<PathBuf>,
     /// Per-flow timeout, e.g. 5m.
     #[arg(long, default_value = "5m", value_parser = run::parse_timeout)]
     pub timeout: std::time::Duration,
@@ -136,6 +147,17 @@ pub struct CheckArgs {
 pub enum Format {
     Text,
     Json,
+}
+
+fn parse_rate(s: &str) -> Result<f64, String> {
+    let v: f64 = s.parse().map_err(|_| format!("'{s}' is not a number"))?;
+    if v > 0.05 && v < 0.95 {
+        Ok(v)
+    } else {
+        Err(format!(
+            "{v} is not between 0.05 and 0.95 (the test needs room either side)"
+        ))
+    }
 }
 
 fn parse_key_val(s: &str) -> Result<(String, String), String> {

@@ -236,7 +236,12 @@ pub fn run(args: RunArgs) -> i32 {
             farm_url,
         };
         let progress: crate::run::runner::Progress = Arc::new(|line: &str| eprintln!("{line}"));
-        Some(run_cases(cases, Arc::new(set), Arc::new(devices), config, progress).await)
+        let (flows, devices) = (Arc::new(set), Arc::new(devices));
+        if args.until_confident {
+            Some(until_confident(cases, flows, devices, config, progress, args.threshold, args.iterations).await)
+        } else {
+            Some(run_cases(cases, flows, devices, config, progress).await)
+        }
     });
     let Some(cases) = cases_out else {
         return exit_codes::INFRASTRUCTURE;
@@ -263,6 +268,34 @@ pub fn run(args: RunArgs) -> i32 {
     }
     point_latest(&args.reports, &id);
     println!("{}", crate::report::summary_table(&results));
+    println!("{}", crate::report::statistics_section(&results));
+    if let Some(base) = &args.baseline {
+        let path = if base.is_dir() {
+            base.join("results.json")
+        } else {
+            base.clone()
+        };
+        match crate::report::read_results(&path) {
+            Ok(old) => {
+                let changes =
+                    crate::stats::regressions(&crate::stats::cell_stats(&old), &crate::stats::cell_stats(&results));
+                if changes.is_empty() {
+                    println!("against the baseline {}: no significant change", path.display());
+                }
+                for c in changes {
+                    let word = match c.kind {
+                        crate::stats::ChangeKind::Regression => "REGRESSION",
+                        crate::stats::ChangeKind::Improvement => "improvement",
+                    };
+                    println!(
+                        "{word}: {} on {}: {}/{} → {}/{} (Fisher p = {:.2e})",
+                        c.flow, c.device, c.base.0, c.base.1, c.now.0, c.now.1, c.p_value
+                    );
+                }
+            }
+            Err(e) => eprintln!("warning: cannot read the baseline: {e}"),
+        }
+    }
     if results.count(Outcome::Error) > 0 {
         exit_codes::INFRASTRUCTURE
     } else if results.count(Outcome::Failed) > 0 {
@@ -275,4 +308,76 @@ pub fn run(args: RunArgs) -> i32 {
 /// `--timeout 5m`.
 pub fn parse_timeout(s: &str) -> Result<Duration, String> {
     crate::lower::parse_duration(s)
+}
+
+/// `--until-confident`: each flow × device runs in rounds until a sequential probability
+/// ratio test (indifference ±0.05 around `threshold`, α = β = 0.05) decides whether its pass
+/// rate is below or above the threshold, or `max` iterations ran. Says how many runs that
+/// took against the fixed `max`.
+async fn until_confident(
+    cases: Vec<crate::run::plan::CaseSpec>,
+    flows: Arc<crate::flow::load::FlowSet>,
+    devices: Arc<BTreeMap<String, DeviceProfile>>,
+    config: crate::run::runner::RunConfig,
+    progress: crate::run::runner::Progress,
+    threshold: f64,
+    max: u32,
+) -> Vec<crate::run::results::CaseResult> {
+    use crate::stats::{Decision, Sprt};
+    // Cells in plan order, each with its cases in iteration order.
+    let mut cells: Vec<((String, String), Vec<crate::run::plan::CaseSpec>, Sprt)> = vec![];
+    for c in cases {
+        let key = (c.flow.clone(), c.device.clone());
+        match cells.iter_mut().find(|(k, _, _)| *k == key) {
+            Some((_, v, _)) => v.push(c),
+            None => {
+                let sprt = Sprt::threshold(threshold, 0.05, 0.05, 0.05).expect("threshold validated by the CLI");
+                cells.push((key, vec![c], sprt));
+            }
+        }
+    }
+    let mut out = vec![];
+    let mut next = 0usize;
+    loop {
+        let open: Vec<usize> = (0..cells.len())
+            .filter(|&i| cells[i].2.decision() == Decision::Continue && next < cells[i].1.len())
+            .collect();
+        if open.is_empty() {
+            break;
+        }
+        // Enough iterations per round to keep `parallel` devices busy.
+        let per = (config.parallel / open.len()).max(1);
+        let mut batch = vec![];
+        for &i in &open {
+            batch.extend(cells[i].1.iter().skip(next).take(per).cloned());
+        }
+        next += per;
+        let mut results = run_cases(batch, flows.clone(), devices.clone(), config.clone(), progress.clone()).await;
+        results.sort_by_key(|r| r.iteration);
+        for r in &results {
+            if let Some((_, _, sprt)) = cells.iter_mut().find(|(k, _, _)| k.0 == r.flow && k.1 == r.device) {
+                match r.outcome {
+                    Outcome::Passed | Outcome::Flaky => {
+                        sprt.update(true);
+                    }
+                    Outcome::Failed => {
+                        sprt.update(false);
+                    }
+                    Outcome::Error | Outcome::Skipped => {}
+                }
+            }
+        }
+        out.extend(results);
+    }
+    for ((flow, device), _, sprt) in &cells {
+        let runs = out.iter().filter(|r| &r.flow == flow && &r.device == device).count();
+        let verdict = match sprt.decision() {
+            Decision::AcceptH0 => format!("pass rate below {:.0} %", threshold * 100.0),
+            Decision::AcceptH1 => format!("pass rate at or above {:.0} %", threshold * 100.0),
+            Decision::Continue => "undecided".to_string(),
+        };
+        eprintln!("until-confident: {flow} on {device}: {verdict} after {runs} runs (fixed N = {max})");
+    }
+    out.sort_by_key(|r| (r.flow.clone(), r.device.clone(), r.iteration));
+    out
 }

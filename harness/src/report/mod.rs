@@ -1,9 +1,10 @@
 //! Reports rendered from a run's results ([`RunResults`]): `results.json` (the results
-//! themselves, which `harness report` reads back and CI shards merge), `junit.xml` and the
-//! plain-text closing table printed at the end of a run.
+//! themselves, which `harness report` reads back and CI shards merge), `junit.xml`, the
+//! self-contained `index.html` and the plain-text closing table printed at the end of a run.
 //!
 //! Reporters read only the result model: they never touch devices or flows.
 
+mod html;
 mod json;
 mod junit;
 mod summary;
@@ -12,9 +13,10 @@ use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
 
+pub use html::{HTML_FILE, html_report, write_html};
 pub use json::{RESULTS_FILE, merge, read_results, write_results};
 pub use junit::{JUNIT_FILE, junit_report, write_junit};
-pub use summary::summary_table;
+pub use summary::{statistics_section, summary_table};
 
 use crate::run::results::RunResults;
 
@@ -74,10 +76,14 @@ pub enum ReportError {
     DuplicateCases { cases: Vec<String> },
 }
 
-/// Writes `results.json` and `junit.xml` into `dir` (created if missing); returns their paths
-/// in that order.
+/// Writes `results.json`, `junit.xml` and `index.html` into `dir` (created if missing);
+/// returns their paths in that order.
 pub fn write_all(dir: &Path, results: &RunResults) -> Result<Vec<PathBuf>, ReportError> {
-    Ok(vec![write_results(dir, results)?, write_junit(dir, results)?])
+    Ok(vec![
+        write_results(dir, results)?,
+        write_junit(dir, results)?,
+        write_html(dir, results)?,
+    ])
 }
 
 /// Writes `bytes` to `path` (in `dir`) through a temporary file in the same directory, so a
@@ -228,11 +234,14 @@ mod tests {
     use super::*;
 
     #[test]
-    fn write_all_writes_both_files() {
+    fn write_all_writes_every_report() {
         let dir = tempfile::tempdir().unwrap();
         let out = dir.path().join("run-1");
         let paths = write_all(&out, &fixture::results()).unwrap();
-        assert_eq!(paths, vec![out.join("results.json"), out.join("junit.xml")]);
+        assert_eq!(
+            paths,
+            vec![out.join("results.json"), out.join("junit.xml"), out.join("index.html")]
+        );
         for p in &paths {
             assert!(p.is_file(), "{} missing", p.display());
         }

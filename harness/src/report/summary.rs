@@ -146,6 +146,54 @@ fn push_row(out: &mut String, cells: &[String; 8], widths: &[usize; 8]) {
     out.push('\n');
 }
 
+/// The statistics under the table: each flow × device's pass rate with its Wilson 95 %
+/// interval and cold-start times, then the iOS/Android comparisons (Fisher's exact test).
+pub fn statistics_section(results: &RunResults) -> String {
+    let cells = crate::stats::cell_stats(results);
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "pass rates (95 % Wilson interval) and cold start to signed in (p50 / p90 / max):"
+    );
+    for c in &cells {
+        let rate = match (c.pass_rate, c.interval) {
+            (Some(r), Some(i)) => format!(
+                "{:>5.1} %  [{:>5.1} – {:>5.1} %]  of {}",
+                r * 100.0,
+                i.low * 100.0,
+                i.high * 100.0,
+                c.decisive()
+            ),
+            _ => "no decisive run".to_string(),
+        };
+        let timing = c
+            .timing
+            .as_ref()
+            .map(|t| format!("  restore {} / {} / {} ms", t.p50, t.p90, t.max))
+            .unwrap_or_default();
+        let _ = writeln!(out, "  {} on {}: {rate}{timing}", c.flow, c.device);
+    }
+    let comparisons = crate::stats::platform_comparisons(&cells);
+    if !comparisons.is_empty() {
+        let _ = writeln!(out, "iOS vs Android (Fisher's exact test, two-sided):");
+        for c in comparisons {
+            let _ = writeln!(
+                out,
+                "  {}: iOS {}/{} vs Android {}/{}, difference {:+.0} points, p = {:.2e}{}",
+                c.flow,
+                c.ios.0,
+                c.ios.1,
+                c.android.0,
+                c.android.1,
+                c.difference * 100.0,
+                c.p_value,
+                if c.significant { " (significant)" } else { "" }
+            );
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -287,3 +287,96 @@ fn four_shards_merged_equal_one_unsharded_run() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[test]
+fn baseline_flags_regressions_and_until_confident_stops_early() {
+    // Baseline: the flow passes (the workaround build), recorded under the device's name.
+    let base = tempfile::tempdir().unwrap();
+    run(
+        &[
+            "flows/sign-out-sign-in-convex.yaml",
+            "-d",
+            "virtual-ios-key-by-session",
+            "-n",
+            "8",
+            "--seed",
+            "3",
+        ],
+        base.path(),
+    );
+    let text = std::fs::read_to_string(base.path().join("latest/results.json")).unwrap();
+    let baseline = base.path().join("baseline.json");
+    std::fs::write(&baseline, text.replace("virtual-ios-key-by-session", "virtual-ios")).unwrap();
+    // Now: the buggy build on the same device: a significant regression.
+    let now = tempfile::tempdir().unwrap();
+    let out = run(
+        &[
+            "flows/sign-out-sign-in-convex.yaml",
+            "-d",
+            "virtual-ios",
+            "-n",
+            "8",
+            "--seed",
+            "3",
+            "--baseline",
+            baseline.to_str().unwrap(),
+        ],
+        now.path(),
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("REGRESSION: sign-out-sign-in-convex on virtual-ios: 8/8 → 0/8"),
+        "{stdout}"
+    );
+    // The same build against itself: no change.
+    let again = tempfile::tempdir().unwrap();
+    let out = run(
+        &[
+            "flows/sign-out-sign-in-convex.yaml",
+            "-d",
+            "virtual-ios-key-by-session",
+            "-n",
+            "8",
+            "--seed",
+            "4",
+            "--baseline",
+            base.path().join("latest").to_str().unwrap(),
+        ],
+        again.path(),
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("no significant change"));
+    // --until-confident decides the iOS bug in far fewer runs than the cap.
+    let uc = tempfile::tempdir().unwrap();
+    let out = run(
+        &[
+            "flows/session-restore.yaml",
+            "-d",
+            "virtual-ios",
+            "-n",
+            "30",
+            "-p",
+            "2",
+            "--until-confident",
+            "--seed",
+            "8",
+        ],
+        uc.path(),
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    let line = err
+        .lines()
+        .find(|l| l.starts_with("until-confident: session-restore on virtual-ios"))
+        .expect("verdict line");
+    assert!(line.contains("pass rate below 90 %"), "{line}");
+    let n: u32 = line
+        .split(" after ")
+        .nth(1)
+        .unwrap()
+        .split(' ')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(n <= 12, "{line}");
+    assert_eq!(results(uc.path())["cases"].as_array().unwrap().len() as u32, n);
+}
