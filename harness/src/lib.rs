@@ -2,7 +2,7 @@
 //!
 //! Module map: `yaml` (YAML text → located nodes), `lower` (typed reading of nodes with
 //! diagnostics), `diag` (diagnostics and their rendering), `flow` (the flow language: parse,
-//! model, load, emit), `profile` (app and device profiles), `schema` (JSON Schema), `cli`
+//! model, load, emit), `profile` (app and device profiles), `host` (adb and simctl), `schema` (JSON Schema), `cli`
 //! (the `harness` command line), `exit_codes`.
 pub mod cli;
 pub mod diag;
@@ -10,6 +10,7 @@ pub mod driver;
 pub mod exec;
 pub mod exit_codes;
 pub mod flow;
+pub mod host;
 pub mod jwt;
 pub mod lower;
 pub mod profile;

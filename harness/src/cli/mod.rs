@@ -2,6 +2,7 @@
 //! lives in the library; this module turns results into output and an exit code
 //! (`crate::exit_codes`).
 mod check;
+mod devices;
 mod report;
 mod run;
 mod sim;
@@ -41,6 +42,9 @@ pub enum Command {
     /// Exit code as `harness run` would give for the merged results (0, 1, 3), 2 when a
     /// file cannot be read or the parts overlap.
     Report(ReportArgs),
+    /// List the simulators, emulators and devices `adb` and `xcrun simctl` see, with the
+    /// device profile to paste into devices/NAME.yaml.
+    Devices,
     /// The embedded virtual device farm.
     #[command(subcommand)]
     Sim(SimCommand),
@@ -194,6 +198,7 @@ pub fn main_impl() -> i32 {
         Command::Check(args) => check::run(args),
         Command::Run(args) => run::run(args),
         Command::Report(args) => report::run(args),
+        Command::Devices => devices::run(),
         Command::Sim(SimCommand::Serve { port, host, seed }) => sim::serve(host, port, seed),
         Command::Schema { kind } => {
             print!("{}", crate::schema::render(kind));

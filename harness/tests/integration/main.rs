@@ -2,6 +2,7 @@
 mod appium_real;
 mod cli;
 mod fuzz;
+mod host_devices;
 mod invalid_flows;
 mod roundtrip;
 mod run_cli;

@@ -1,0 +1,551 @@
+//! `adb` (reference §2.1): argv builders and parsers for the outputs the harness reads.
+//!
+//! Builders return the arguments for the `adb` program, serial first; every device-side
+//! argument is quoted with [`shell_quote`](super::command::shell_quote), because `adb shell`
+//! and `adb exec-out` join their arguments into one line for the device's shell.
+
+use super::command::{HostError, adb_exec_out_args, adb_shell_args};
+
+/// Where expo-secure-store keeps its SharedPreferences, relative to the app data dir.
+pub const SECURE_STORE_PREFS: &str = "shared_prefs/SecureStore.xml";
+
+/// The state column of `adb devices -l`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AdbState {
+    Device,
+    Offline,
+    Unauthorized,
+    /// Anything else (`no permissions …`, `recovery`, `sideload`, `bootloader`, …), verbatim.
+    Other(String),
+}
+
+impl AdbState {
+    fn parse(s: &str) -> AdbState {
+        match s {
+            "device" => AdbState::Device,
+            "offline" => AdbState::Offline,
+            "unauthorized" => AdbState::Unauthorized,
+            other => AdbState::Other(other.to_string()),
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        match self {
+            AdbState::Device => "device",
+            AdbState::Offline => "offline",
+            AdbState::Unauthorized => "unauthorized",
+            AdbState::Other(s) => s,
+        }
+    }
+}
+
+/// One line of `adb devices -l`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AdbDevice {
+    pub serial: String,
+    pub state: AdbState,
+    pub model: Option<String>,
+    pub product: Option<String>,
+    pub device: Option<String>,
+    pub transport_id: Option<String>,
+}
+
+impl AdbDevice {
+    /// Emulators have serials `emulator-<port>`.
+    pub fn is_emulator(&self) -> bool {
+        self.serial.starts_with("emulator-")
+    }
+}
+
+const DEVICE_KEYS: &[&str] = &["usb:", "product:", "model:", "device:", "transport_id:", "features:"];
+
+/// Parses `adb devices -l`. Daemon start-up chatter (`* daemon …`) is skipped.
+pub fn parse_devices(output: &str) -> Result<Vec<AdbDevice>, HostError> {
+    let mut seen_header = false;
+    let mut devices = Vec::new();
+    for line in output.lines() {
+        let line = line.trim_end();
+        if line.trim().is_empty() || line.starts_with("* ") || line.starts_with("adb server") {
+            continue;
+        }
+        if line.starts_with("List of devices attached") {
+            seen_header = true;
+            continue;
+        }
+        if !seen_header {
+            continue;
+        }
+        let mut words = line.split_whitespace();
+        let Some(serial) = words.next() else { continue };
+        let rest: Vec<&str> = words.collect();
+        let state_end = rest
+            .iter()
+            .position(|w| DEVICE_KEYS.iter().any(|k| w.starts_with(k)))
+            .unwrap_or(rest.len());
+        if state_end == 0 {
+            return Err(parse_err(
+                "adb devices -l",
+                format!("no state for {serial:?} in line {line:?}"),
+            ));
+        }
+        let state_text = rest[..state_end].join(" ");
+        let state = if state_text.starts_with("no permissions") {
+            AdbState::Other("no permissions".to_string())
+        } else {
+            AdbState::parse(&state_text)
+        };
+        let mut dev = AdbDevice {
+            serial: serial.to_string(),
+            state,
+            model: None,
+            product: None,
+            device: None,
+            transport_id: None,
+        };
+        for word in &rest[state_end..] {
+            if let Some((key, value)) = word.split_once(':') {
+                let slot = match key {
+                    "model" => &mut dev.model,
+                    "product" => &mut dev.product,
+                    "device" => &mut dev.device,
+                    "transport_id" => &mut dev.transport_id,
+                    _ => continue,
+                };
+                *slot = Some(value.to_string());
+            }
+        }
+        devices.push(dev);
+    }
+    if !seen_header {
+        return Err(parse_err(
+            "adb devices -l",
+            format!("no \"List of devices attached\" header in {output:?}"),
+        ));
+    }
+    Ok(devices)
+}
+
+/// What `am start -W` reported.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StartResult {
+    /// `ok` or `timeout`.
+    pub status: String,
+    /// `COLD`, `WARM`, `HOT`, … (absent on older Android).
+    pub launch_state: Option<String>,
+    pub activity: Option<String>,
+    pub total_time_ms: Option<u64>,
+    pub wait_time_ms: Option<u64>,
+}
+
+/// Parses `am start -W` output. `Error:` lines and a missing `Status:` are errors.
+pub fn parse_am_start(output: &str) -> Result<StartResult, HostError> {
+    const CMD: &str = "am start -W";
+    let mut status = None;
+    let mut res = StartResult {
+        status: String::new(),
+        launch_state: None,
+        activity: None,
+        total_time_ms: None,
+        wait_time_ms: None,
+    };
+    for line in output.lines().map(str::trim) {
+        if line.starts_with("Error") {
+            return Err(parse_err(CMD, format!("am reported an error: {output:?}")));
+        }
+        let Some((key, value)) = line.split_once(':') else {
+            continue;
+        };
+        let value = value.trim();
+        let ms = |v: &str| {
+            v.parse::<u64>()
+                .map_err(|_| parse_err(CMD, format!("{key} is not a number of milliseconds: {v:?}")))
+        };
+        match key {
+            "Status" => status = Some(value.to_string()),
+            "LaunchState" => res.launch_state = Some(value.to_string()),
+            "Activity" => res.activity = Some(value.to_string()),
+            "TotalTime" => res.total_time_ms = Some(ms(value)?),
+            "WaitTime" => res.wait_time_ms = Some(ms(value)?),
+            _ => {}
+        }
+    }
+    res.status = status.ok_or_else(|| parse_err(CMD, format!("no \"Status:\" line in {output:?}")))?;
+    Ok(res)
+}
+
+/// Parses `pidof` output: the first pid, or `None` when it printed nothing (not running).
+pub fn parse_pidof(output: &str) -> Option<u32> {
+    output.split_whitespace().next().and_then(|w| w.parse().ok())
+}
+
+/// The path from `uiautomator dump`'s `UI hierchary dumped to: <path>` line (AOSP's spelling).
+pub fn parse_uiautomator_dump(output: &str) -> Result<String, HostError> {
+    output
+        .lines()
+        .find_map(|l| {
+            let l = l.trim();
+            l.strip_prefix("UI hierchary dumped to:")
+                .or_else(|| l.strip_prefix("UI hierarchy dumped to:"))
+        })
+        .map(|p| p.trim().to_string())
+        .filter(|p| !p.is_empty())
+        .ok_or_else(|| {
+            parse_err(
+                "uiautomator dump",
+                format!("no \"UI hierchary dumped to:\" line in {output:?}"),
+            )
+        })
+}
+
+/// Recognises `run-as` refusals in stdout or stderr text.
+pub fn run_as_error(package: &str, text: &str) -> Option<HostError> {
+    let line = text.lines().map(str::trim).find(|l| l.starts_with("run-as:"))?;
+    if line.contains("not debuggable") {
+        Some(HostError::NotDebuggable {
+            package: package.to_string(),
+            output: line.to_string(),
+        })
+    } else {
+        Some(HostError::Failed {
+            command: format!("run-as {package}"),
+            status: None,
+            stderr: line.to_string(),
+        })
+    }
+}
+
+/// One `<string name="key">value</string>` entry of `SecureStore.xml` (entities decoded).
+/// `value` is expo-secure-store's JSON envelope (§3.2), still encrypted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PrefEntry {
+    pub key: String,
+    pub value: String,
+}
+
+/// Parses the output of `run-as PKG cat shared_prefs/SecureStore.xml`.
+pub fn parse_secure_store(package: &str, output: &str) -> Result<Vec<PrefEntry>, HostError> {
+    const CMD: &str = "run-as cat shared_prefs/SecureStore.xml";
+    if let Some(err) = run_as_error(package, output) {
+        return Err(err);
+    }
+    if !output.contains("<map") {
+        return Err(parse_err(
+            CMD,
+            format!("not a SharedPreferences file (no <map>): {output:?}"),
+        ));
+    }
+    let mut entries = Vec::new();
+    let mut rest = output;
+    while let Some(start) = rest.find("<string") {
+        rest = &rest[start + "<string".len()..];
+        let tag_end = rest
+            .find('>')
+            .ok_or_else(|| parse_err(CMD, "unterminated <string> tag".into()))?;
+        let attrs = &rest[..tag_end];
+        let name = attr(attrs, "name").ok_or_else(|| parse_err(CMD, format!("<string> without name: {attrs:?}")))?;
+        let key = unescape(&name).map_err(|w| parse_err(CMD, w))?;
+        if attrs.trim_end().ends_with('/') {
+            entries.push(PrefEntry {
+                key,
+                value: String::new(),
+            });
+            rest = &rest[tag_end + 1..];
+            continue;
+        }
+        rest = &rest[tag_end + 1..];
+        let close = rest
+            .find("</string>")
+            .ok_or_else(|| parse_err(CMD, format!("no </string> for {key:?}")))?;
+        let value = unescape(&rest[..close]).map_err(|w| parse_err(CMD, w))?;
+        entries.push(PrefEntry { key, value });
+        rest = &rest[close + "</string>".len()..];
+    }
+    Ok(entries)
+}
+
+/// The raw value of `name="…"` (or `name='…'`) in a tag's attribute text.
+fn attr(attrs: &str, name: &str) -> Option<String> {
+    let mut s = attrs;
+    while let Some(i) = s.find(name) {
+        let before_ok = i == 0 || s[..i].ends_with(char::is_whitespace);
+        let after = s[i + name.len()..].trim_start();
+        if before_ok && let Some(after) = after.strip_prefix('=') {
+            let after = after.trim_start();
+            let quote = after.chars().next()?;
+            if quote == '"' || quote == '\'' {
+                let body = &after[1..];
+                return body.find(quote).map(|end| body[..end].to_string());
+            }
+        }
+        s = &s[i + name.len()..];
+    }
+    None
+}
+
+/// Decodes the XML entities `&amp; &lt; &gt; &quot; &apos; &#N; &#xN;`.
+fn unescape(s: &str) -> Result<String, String> {
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s;
+    while let Some(i) = rest.find('&') {
+        out.push_str(&rest[..i]);
+        rest = &rest[i..];
+        let end = rest.find(';').ok_or_else(|| format!("unterminated entity in {s:?}"))?;
+        let entity = &rest[1..end];
+        let ch = match entity {
+            "amp" => '&',
+            "lt" => '<',
+            "gt" => '>',
+            "quot" => '"',
+            "apos" => '\'',
+            _ => {
+                let code = if let Some(hex) = entity.strip_prefix("#x").or_else(|| entity.strip_prefix("#X")) {
+                    u32::from_str_radix(hex, 16).ok()
+                } else if let Some(dec) = entity.strip_prefix('#') {
+                    dec.parse().ok()
+                } else {
+                    None
+                };
+                code.and_then(char::from_u32)
+                    .ok_or_else(|| format!("unknown entity &{entity}; in {s:?}"))?
+            }
+        };
+        out.push(ch);
+        rest = &rest[end + 1..];
+    }
+    out.push_str(rest);
+    Ok(out)
+}
+
+fn parse_err(command: &str, what: String) -> HostError {
+    HostError::Parse {
+        command: command.to_string(),
+        what,
+    }
+}
+
+/// `adb -s S devices -l` is not serial-specific: `["devices", "-l"]`.
+pub fn devices_args() -> Vec<String> {
+    vec!["devices".into(), "-l".into()]
+}
+
+/// `am force-stop PKG`.
+pub fn force_stop_args(serial: &str, package: &str) -> Vec<String> {
+    adb_shell_args(serial, &["am", "force-stop", package])
+}
+
+/// Cold start with timing: `am start -W -S -n PKG/ACTIVITY` (`-S` force-stops first).
+pub fn am_start_cold_args(serial: &str, package: &str, activity: &str) -> Vec<String> {
+    let component = format!("{package}/{activity}");
+    adb_shell_args(serial, &["am", "start", "-W", "-S", "-n", &component])
+}
+
+/// Launcher start: `monkey -p PKG -c android.intent.category.LAUNCHER 1` (turns on auto-rotation).
+pub fn monkey_launch_args(serial: &str, package: &str) -> Vec<String> {
+    adb_shell_args(
+        serial,
+        &["monkey", "-p", package, "-c", "android.intent.category.LAUNCHER", "1"],
+    )
+}
+
+/// `pidof PKG` (exit 1 and no output when not running).
+pub fn pidof_args(serial: &str, package: &str) -> Vec<String> {
+    adb_shell_args(serial, &["pidof", package])
+}
+
+/// `pm clear PKG`: wipes app data including SecureStore.xml and its keystore key.
+pub fn pm_clear_args(serial: &str, package: &str) -> Vec<String> {
+    adb_shell_args(serial, &["pm", "clear", package])
+}
+
+/// `exec-out screencap -p`: PNG bytes on stdout.
+pub fn screencap_args(serial: &str) -> Vec<String> {
+    adb_exec_out_args(serial, &["screencap", "-p"])
+}
+
+/// `uiautomator dump` (to `/sdcard/window_dump.xml`; see [`parse_uiautomator_dump`]).
+pub fn uiautomator_dump_args(serial: &str) -> Vec<String> {
+    adb_shell_args(serial, &["uiautomator", "dump"])
+}
+
+/// `logcat -d -s ReactNativeJS:V`: dump the JS console log and exit.
+pub fn logcat_js_args(serial: &str) -> Vec<String> {
+    adb_shell_args(serial, &["logcat", "-d", "-s", "ReactNativeJS:V"])
+}
+
+/// `svc wifi enable|disable`.
+pub fn svc_wifi_args(serial: &str, enable: bool) -> Vec<String> {
+    adb_shell_args(serial, &["svc", "wifi", if enable { "enable" } else { "disable" }])
+}
+
+/// `svc data enable|disable`.
+pub fn svc_data_args(serial: &str, enable: bool) -> Vec<String> {
+    adb_shell_args(serial, &["svc", "data", if enable { "enable" } else { "disable" }])
+}
+
+/// `input keyevent 3` (KEYCODE_HOME).
+pub fn home_args(serial: &str) -> Vec<String> {
+    adb_shell_args(serial, &["input", "keyevent", "3"])
+}
+
+/// `run-as PKG cat shared_prefs/SecureStore.xml` (debuggable builds only).
+pub fn read_secure_store_args(serial: &str, package: &str) -> Vec<String> {
+    adb_shell_args(serial, &["run-as", package, "cat", SECURE_STORE_PREFS])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const DEVICES: &str = include_str!("../../tests/fixtures/host/adb-devices-l.txt");
+    const AM_START: &str = include_str!("../../tests/fixtures/host/am-start-W.txt");
+    const AM_START_OLD: &str = include_str!("../../tests/fixtures/host/am-start-W-old.txt");
+    const DUMP: &str = include_str!("../../tests/fixtures/host/uiautomator-dump.txt");
+    const PIDOF: &str = include_str!("../../tests/fixtures/host/pidof.txt");
+    const PREFS: &str = include_str!("../../tests/fixtures/host/SecureStore.xml");
+    const NOT_DEBUGGABLE: &str = include_str!("../../tests/fixtures/host/run-as-not-debuggable.txt");
+
+    #[test]
+    fn devices_fixture() {
+        let d = parse_devices(DEVICES).unwrap();
+        assert_eq!(d.len(), 4);
+        assert_eq!(
+            d[0],
+            AdbDevice {
+                serial: "emulator-5554".into(),
+                state: AdbState::Device,
+                model: Some("sdk_gphone64_x86_64".into()),
+                product: Some("sdk_gphone64_x86_64".into()),
+                device: Some("emu64xa".into()),
+                transport_id: Some("1".into()),
+            }
+        );
+        assert!(d[0].is_emulator());
+        assert_eq!(d[1].state, AdbState::Unauthorized);
+        assert_eq!(d[1].model, None);
+        assert_eq!(d[1].transport_id.as_deref(), Some("3"));
+        assert!(!d[1].is_emulator());
+        assert_eq!(d[2].state, AdbState::Offline);
+        assert_eq!(d[3].state.as_str(), "no permissions");
+        assert_eq!(d[3].transport_id.as_deref(), Some("4"));
+    }
+
+    #[test]
+    fn devices_edge_cases() {
+        let with_daemon = "* daemon not running; starting now at tcp:5037\n* daemon started successfully\nList of devices attached\n\n";
+        assert_eq!(parse_devices(with_daemon).unwrap(), vec![]);
+        let err = parse_devices("error: cannot connect to daemon").unwrap_err();
+        assert!(err.to_string().contains("List of devices attached"), "{err}");
+    }
+
+    #[test]
+    fn am_start_fixtures() {
+        let r = parse_am_start(AM_START).unwrap();
+        assert_eq!(
+            r,
+            StartResult {
+                status: "ok".into(),
+                launch_state: Some("COLD".into()),
+                activity: Some("com.example.clerkexpo/.MainActivity".into()),
+                total_time_ms: Some(5308),
+                wait_time_ms: Some(5320),
+            }
+        );
+        let old = parse_am_start(AM_START_OLD).unwrap();
+        assert_eq!(old.launch_state, None);
+        assert_eq!(old.total_time_ms, Some(812));
+        assert_eq!(old.wait_time_ms, Some(830));
+        let timeout = parse_am_start("Status: timeout\nActivity: a/.B\nWaitTime: 10000\nComplete\n").unwrap();
+        assert_eq!(timeout.status, "timeout");
+        assert_eq!(timeout.total_time_ms, None);
+        let err = parse_am_start(
+            "Starting: Intent { cmp=a/.B }\nError type 3\nError: Activity class {a/a.B} does not exist.\n",
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("does not exist"), "{err}");
+        assert!(parse_am_start("").is_err());
+    }
+
+    #[test]
+    fn pidof_fixture() {
+        assert_eq!(parse_pidof(PIDOF), Some(12345));
+        assert_eq!(parse_pidof(""), None);
+        assert_eq!(parse_pidof("\n"), None);
+        assert_eq!(parse_pidof("4242 4243\n"), Some(4242));
+    }
+
+    #[test]
+    fn uiautomator_fixture() {
+        assert_eq!(parse_uiautomator_dump(DUMP).unwrap(), "/sdcard/window_dump.xml");
+        let err = parse_uiautomator_dump("ERROR: could not get idle state.\n").unwrap_err();
+        assert!(err.to_string().contains("could not get idle state"), "{err}");
+    }
+
+    #[test]
+    fn secure_store_fixture() {
+        let entries = parse_secure_store("com.example.clerkexpo", PREFS).unwrap();
+        assert_eq!(entries.len(), 3);
+        assert_eq!(entries[0].key, "key_v1-__clerk_client_jwt");
+        let envelope: serde_json::Value = serde_json::from_str(&entries[0].value).unwrap();
+        assert_eq!(envelope["scheme"], "aes");
+        assert_eq!(envelope["keystoreAlias"], "key_v1");
+        assert_eq!(envelope["tlen"], 128);
+        assert_eq!(
+            entries[1],
+            PrefEntry {
+                key: "key_v1-a&b <odd>".into(),
+                value: "AB'".into()
+            }
+        );
+        assert_eq!(
+            entries[2],
+            PrefEntry {
+                key: "empty".into(),
+                value: String::new()
+            }
+        );
+        assert_eq!(parse_secure_store("p", "<map />\n").unwrap(), vec![]);
+        assert!(parse_secure_store("p", "cat: shared_prefs/SecureStore.xml: No such file or directory").is_err());
+        assert!(parse_secure_store("p", "<map><string name=\"k\">&bogus;</string></map>").is_err());
+    }
+
+    #[test]
+    fn not_debuggable_says_so() {
+        let err = parse_secure_store("com.example.clerkexpo", NOT_DEBUGGABLE).unwrap_err();
+        assert!(matches!(err, HostError::NotDebuggable { .. }), "{err:?}");
+        assert!(err.to_string().contains("the build must be debuggable"), "{err}");
+        let other = run_as_error("p", "run-as: unknown package: p\n").unwrap();
+        assert!(other.to_string().contains("unknown package"), "{other}");
+    }
+
+    #[test]
+    fn builders_quote_every_device_argument() {
+        let s = "emulator-5554";
+        assert_eq!(
+            force_stop_args(s, "com.x"),
+            vec!["-s", s, "shell", "'am' 'force-stop' 'com.x'"]
+        );
+        assert_eq!(
+            am_start_cold_args(s, "com.x", ".Main")[3],
+            "'am' 'start' '-W' '-S' '-n' 'com.x/.Main'"
+        );
+        assert_eq!(
+            monkey_launch_args(s, "com.x")[3],
+            "'monkey' '-p' 'com.x' '-c' 'android.intent.category.LAUNCHER' '1'"
+        );
+        assert_eq!(pidof_args(s, "com.x")[3], "'pidof' 'com.x'");
+        assert_eq!(pm_clear_args(s, "com.x")[3], "'pm' 'clear' 'com.x'");
+        assert_eq!(screencap_args(s), vec!["-s", s, "exec-out", "'screencap' '-p'"]);
+        assert_eq!(uiautomator_dump_args(s)[3], "'uiautomator' 'dump'");
+        assert_eq!(logcat_js_args(s)[3], "'logcat' '-d' '-s' 'ReactNativeJS:V'");
+        assert_eq!(svc_wifi_args(s, false)[3], "'svc' 'wifi' 'disable'");
+        assert_eq!(svc_wifi_args(s, true)[3], "'svc' 'wifi' 'enable'");
+        assert_eq!(svc_data_args(s, false)[3], "'svc' 'data' 'disable'");
+        assert_eq!(home_args(s)[3], "'input' 'keyevent' '3'");
+        assert_eq!(
+            read_secure_store_args(s, "com.x")[3],
+            "'run-as' 'com.x' 'cat' 'shared_prefs/SecureStore.xml'"
+        );
+        assert_eq!(force_stop_args(s, "x; reboot")[3], "'am' 'force-stop' 'x; reboot'");
+        assert_eq!(devices_args(), vec!["devices", "-l"]);
+    }
+}

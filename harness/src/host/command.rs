@@ -1,0 +1,335 @@
+//! Running host tools (`adb`, `xcrun`) as argv, never through a local shell, with a timeout.
+//!
+//! Also the quoting needed for `adb shell`/`adb exec-out`, which join their arguments into one
+//! command line that the device's POSIX shell parses again.
+
+use std::io::Read;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// Why a host command could not give a usable answer.
+#[derive(Debug, thiserror::Error)]
+pub enum HostError {
+    /// The tool is not installed (not found on `PATH`).
+    #[error("{program} is not installed: {hint}")]
+    Missing { program: String, hint: String },
+    /// The tool could not be started for another reason than being absent.
+    #[error("could not start `{command}`: {message}")]
+    Spawn { command: String, message: String },
+    /// The tool ran and exited unsuccessfully.
+    #[error("`{command}` failed ({}): {}", status.map_or("killed by a signal".to_string(), |s| format!("exit status {s}")), stderr.trim())]
+    Failed {
+        command: String,
+        status: Option<i32>,
+        stderr: String,
+    },
+    /// The tool did not finish in time and was killed.
+    #[error("`{command}` did not finish within {seconds:.1} s and was killed")]
+    Timeout { command: String, seconds: f64 },
+    /// The tool's output was not in the expected shape.
+    #[error("could not read the output of `{command}`: {what}")]
+    Parse { command: String, what: String },
+    /// `run-as` refused because the app is a release build.
+    #[error(
+        "run-as refused for {package}: the build must be debuggable (android:debuggable, e.g. a debug or dev-client build) to read its files without root; device said: {output}"
+    )]
+    NotDebuggable { package: String, output: String },
+    /// An argument given to a builder cannot be passed on safely.
+    #[error("invalid argument: {what}")]
+    Invalid { what: String },
+}
+
+/// Hint shown when `program` is not installed.
+pub fn install_hint(program: &str) -> String {
+    match program {
+        "adb" => "install the Android platform tools (Debian package `adb`)".to_string(),
+        "xcrun" => "xcrun simctl needs macOS with Xcode".to_string(),
+        other => format!("`{other}` was not found on PATH"),
+    }
+}
+
+/// What a finished command produced.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CmdOutput {
+    /// Exit code; `None` when killed by a signal.
+    pub status: Option<i32>,
+    pub stdout: Vec<u8>,
+    pub stderr: String,
+}
+
+impl CmdOutput {
+    /// Stdout as text (lossy UTF-8).
+    pub fn stdout_text(&self) -> String {
+        String::from_utf8_lossy(&self.stdout).into_owned()
+    }
+
+    pub fn success(&self) -> bool {
+        self.status == Some(0)
+    }
+}
+
+/// A host command as a program and its argv; run directly, never through a shell.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cmd {
+    program: String,
+    args: Vec<String>,
+    env: Vec<(String, String)>,
+}
+
+impl Cmd {
+    pub fn new(program: impl Into<String>, args: Vec<String>) -> Cmd {
+        Cmd {
+            program: program.into(),
+            args,
+            env: Vec::new(),
+        }
+    }
+
+    /// Adds environment variables for the child (e.g. `SIMCTL_CHILD_*` pairs).
+    pub fn with_env(mut self, env: Vec<(String, String)>) -> Cmd {
+        self.env = env;
+        self
+    }
+
+    pub fn program(&self) -> &str {
+        &self.program
+    }
+
+    pub fn args(&self) -> &[String] {
+        &self.args
+    }
+
+    /// The argv joined for display (quoted where needed); not for execution.
+    pub fn display(&self) -> String {
+        std::iter::once(&self.program)
+            .chain(&self.args)
+            .map(|a| {
+                let plain = !a.is_empty() && a.chars().all(|c| c.is_ascii_alphanumeric() || "-_./:=@,+%".contains(c));
+                if plain { a.clone() } else { shell_quote(a) }
+            })
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+
+    /// Runs the command and returns its output whatever the exit status.
+    pub fn run_unchecked(&self, timeout: Duration) -> Result<CmdOutput, HostError> {
+        let mut command = Command::new(&self.program);
+        command
+            .args(&self.args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        for (k, v) in &self.env {
+            command.env(k, v);
+        }
+        let mut child = command.spawn().map_err(|e| match e.kind() {
+            std::io::ErrorKind::NotFound => HostError::Missing {
+                program: self.program.clone(),
+                hint: install_hint(&self.program),
+            },
+            _ => HostError::Spawn {
+                command: self.display(),
+                message: e.to_string(),
+            },
+        })?;
+        // Drain both pipes on threads so a chatty child cannot block on a full pipe. The
+        // results come back over channels with a deadline: a grandchild that keeps a pipe open
+        // (e.g. an adb server started by `adb devices`) must not hang the caller.
+        let (out_tx, out_rx) = std::sync::mpsc::channel();
+        let (err_tx, err_rx) = std::sync::mpsc::channel();
+        let mut out_pipe = child.stdout.take();
+        let mut err_pipe = child.stderr.take();
+        std::thread::spawn(move || {
+            let mut buf = Vec::new();
+            if let Some(p) = out_pipe.as_mut() {
+                let _ = p.read_to_end(&mut buf);
+            }
+            let _ = out_tx.send(buf);
+        });
+        std::thread::spawn(move || {
+            let mut buf = Vec::new();
+            if let Some(p) = err_pipe.as_mut() {
+                let _ = p.read_to_end(&mut buf);
+            }
+            let _ = err_tx.send(buf);
+        });
+        let start = Instant::now();
+        let timed_out = || HostError::Timeout {
+            command: self.display(),
+            seconds: timeout.as_secs_f64(),
+        };
+        let status = loop {
+            match child.try_wait() {
+                Ok(Some(status)) => break status,
+                Ok(None) if start.elapsed() >= timeout => {
+                    let _ = child.kill();
+                    let _ = child.wait();
+                    return Err(timed_out());
+                }
+                Ok(None) => std::thread::sleep(Duration::from_millis(10)),
+                Err(e) => {
+                    return Err(HostError::Spawn {
+                        command: self.display(),
+                        message: e.to_string(),
+                    });
+                }
+            }
+        };
+        let remaining = || timeout.saturating_sub(start.elapsed()).max(Duration::from_millis(500));
+        let stdout = out_rx.recv_timeout(remaining()).map_err(|_| timed_out())?;
+        let stderr = err_rx.recv_timeout(remaining()).map_err(|_| timed_out())?;
+        let stderr = String::from_utf8_lossy(&stderr).into_owned();
+        Ok(CmdOutput {
+            status: status.code(),
+            stdout,
+            stderr,
+        })
+    }
+
+    /// Runs the command; a non-zero exit is [`HostError::Failed`].
+    pub fn run(&self, timeout: Duration) -> Result<CmdOutput, HostError> {
+        let out = self.run_unchecked(timeout)?;
+        if out.success() {
+            Ok(out)
+        } else {
+            let stderr = if out.stderr.trim().is_empty() {
+                out.stdout_text()
+            } else {
+                out.stderr.clone()
+            };
+            Err(HostError::Failed {
+                command: self.display(),
+                status: out.status,
+                stderr,
+            })
+        }
+    }
+}
+
+/// Quotes one argument for a POSIX shell: single quotes, with `'` written as `'\''`.
+pub fn shell_quote(arg: &str) -> String {
+    format!("'{}'", arg.replace('\'', r"'\''"))
+}
+
+/// Joins `argv` into one device shell command line, each argument quoted.
+pub fn shell_join(argv: &[&str]) -> String {
+    argv.iter().map(|a| shell_quote(a)).collect::<Vec<_>>().join(" ")
+}
+
+/// `adb` arguments running `argv` on the device: `["-s", serial, "shell", "<quoted argv>"]`.
+pub fn adb_shell_args(serial: &str, argv: &[&str]) -> Vec<String> {
+    vec!["-s".into(), serial.into(), "shell".into(), shell_join(argv)]
+}
+
+/// Like [`adb_shell_args`] with `exec-out` (raw stdout, for binary output such as PNGs).
+pub fn adb_exec_out_args(serial: &str, argv: &[&str]) -> Vec<String> {
+    vec!["-s".into(), serial.into(), "exec-out".into(), shell_join(argv)]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const HOSTILE: &[&str] = &[
+        "; rm -rf /",
+        "it's",
+        "'",
+        "''",
+        "\"double\" 'single'",
+        "a\nb\n",
+        "$(id)",
+        "`id`",
+        "*",
+        "",
+        "ünïcødé ✓ 日本",
+        "$HOME ${PATH} \\ \\' & | > < ( ) { } ! # ~ ?",
+        "'\\''",
+        "-n",
+        "\t tab",
+    ];
+
+    #[test]
+    fn quoted_values_survive_a_posix_shell_byte_for_byte() {
+        for value in HOSTILE {
+            let script = format!("printf '%s' {}", shell_quote(value));
+            let out = Cmd::new("sh", vec!["-c".into(), script])
+                .run(Duration::from_secs(10))
+                .unwrap();
+            assert_eq!(out.stdout, value.as_bytes(), "value {value:?}");
+        }
+    }
+
+    #[test]
+    fn joined_argv_survives_as_separate_words() {
+        let line = shell_join(HOSTILE);
+        let out = Cmd::new("sh", vec!["-c".into(), format!("printf '%s\\0' {line}")])
+            .run(Duration::from_secs(10))
+            .unwrap();
+        let words: Vec<&[u8]> = out.stdout.split(|b| *b == 0).collect();
+        assert_eq!(words.len(), HOSTILE.len() + 1);
+        for (word, value) in words.iter().zip(HOSTILE) {
+            assert_eq!(*word, value.as_bytes());
+        }
+    }
+
+    #[test]
+    fn adb_shell_args_shape() {
+        assert_eq!(
+            adb_shell_args("emulator-5554", &["am", "force-stop", "a;b"]),
+            vec!["-s", "emulator-5554", "shell", "'am' 'force-stop' 'a;b'"]
+        );
+        assert_eq!(adb_exec_out_args("x", &["screencap", "-p"])[2], "exec-out");
+    }
+
+    #[test]
+    fn missing_program_is_missing_with_hint() {
+        let err = Cmd::new("adb-definitely-not-installed", vec![])
+            .run(Duration::from_secs(5))
+            .unwrap_err();
+        assert!(matches!(err, HostError::Missing { .. }), "{err:?}");
+        assert_eq!(
+            install_hint("adb"),
+            "install the Android platform tools (Debian package `adb`)"
+        );
+    }
+
+    #[test]
+    fn failure_and_timeout() {
+        let err = Cmd::new("sh", vec!["-c".into(), "echo boom >&2; exit 3".into()])
+            .run(Duration::from_secs(10))
+            .unwrap_err();
+        match &err {
+            HostError::Failed {
+                status,
+                stderr,
+                command,
+            } => {
+                assert_eq!(*status, Some(3));
+                assert_eq!(stderr.trim(), "boom");
+                assert!(command.starts_with("sh -c "), "{command}");
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(err.to_string().contains("exit status 3"));
+        let err = Cmd::new("sleep", vec!["5".into()])
+            .run(Duration::from_millis(200))
+            .unwrap_err();
+        assert!(matches!(err, HostError::Timeout { .. }), "{err:?}");
+        // The child exits at once but a background grandchild keeps stdout open.
+        let started = Instant::now();
+        let err = Cmd::new("sh", vec!["-c".into(), "sleep 3 & echo hi".into()])
+            .run(Duration::from_millis(300))
+            .unwrap_err();
+        assert!(matches!(err, HostError::Timeout { .. }), "{err:?}");
+        assert!(started.elapsed() < Duration::from_secs(2));
+    }
+
+    #[test]
+    fn env_is_passed_without_a_shell() {
+        let out = Cmd::new("sh", vec!["-c".into(), "printf '%s' \"$SIMCTL_CHILD_X\"".into()])
+            .with_env(vec![("SIMCTL_CHILD_X".into(), "$(id) ;`x`".into())])
+            .run(Duration::from_secs(10))
+            .unwrap();
+        assert_eq!(out.stdout_text(), "$(id) ;`x`");
+    }
+}

@@ -1,0 +1,296 @@
+//! `xcrun simctl` (reference §2.2): argv builders and parsers.
+//!
+//! Builders return the arguments for the `xcrun` program (starting with `simctl`). Values are
+//! passed as separate argv entries or, for the app's environment, as `SIMCTL_CHILD_*` pairs for
+//! [`Cmd::with_env`](super::command::Cmd::with_env); nothing is interpolated into a shell string.
+
+use super::command::HostError;
+
+/// The prefix simctl strips from host environment variables to pass them to the launched app.
+pub const SIMCTL_ENV_PREFIX: &str = "SIMCTL_CHILD_";
+
+/// os_log subsystem of React Native's JS console output (`RCTLog.mm`).
+pub const RN_LOG_SUBSYSTEM: &str = "com.facebook.react.log";
+
+/// One simulator from `xcrun simctl list -j devices`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Simulator {
+    pub udid: String,
+    pub name: String,
+    /// `Booted`, `Shutdown`, `Booting`, …
+    pub state: String,
+    /// Human form of the runtime key, e.g. `iOS 18.2`.
+    pub runtime: String,
+    pub is_available: bool,
+}
+
+/// `com.apple.CoreSimulator.SimRuntime.iOS-18-2` → `iOS 18.2`; unknown shapes are returned as is.
+pub fn runtime_name(key: &str) -> String {
+    let Some(short) = key.strip_prefix("com.apple.CoreSimulator.SimRuntime.") else {
+        return key.to_string();
+    };
+    match short.split_once('-') {
+        Some((os, version)) if !os.is_empty() && !version.is_empty() => format!("{os} {}", version.replace('-', ".")),
+        _ => short.to_string(),
+    }
+}
+
+/// Parses `xcrun simctl list -j devices`.
+pub fn parse_list(json: &str) -> Result<Vec<Simulator>, HostError> {
+    const CMD: &str = "xcrun simctl list -j devices";
+    let err = |what: String| HostError::Parse {
+        command: CMD.to_string(),
+        what,
+    };
+    let value: serde_json::Value = serde_json::from_str(json).map_err(|e| err(format!("not JSON: {e}")))?;
+    let runtimes = value
+        .get("devices")
+        .and_then(|d| d.as_object())
+        .ok_or_else(|| err("no \"devices\" object".to_string()))?;
+    let mut sims = Vec::new();
+    for (key, list) in runtimes {
+        let list = list
+            .as_array()
+            .ok_or_else(|| err(format!("devices of {key} is not an array")))?;
+        for dev in list {
+            let field = |name: &str| {
+                dev.get(name)
+                    .and_then(|v| v.as_str())
+                    .map(str::to_string)
+                    .ok_or_else(|| err(format!("a device of {key} has no string \"{name}\"")))
+            };
+            sims.push(Simulator {
+                udid: field("udid")?,
+                name: field("name")?,
+                state: field("state")?,
+                runtime: runtime_name(key),
+                is_available: dev.get("isAvailable").and_then(|v| v.as_bool()).unwrap_or(false),
+            });
+        }
+    }
+    Ok(sims)
+}
+
+/// Parses `simctl launch` output `<bundleId>: <pid>` into the pid.
+pub fn parse_launch_pid(output: &str) -> Result<u32, HostError> {
+    output
+        .lines()
+        .rev()
+        .find_map(|l| l.trim().rsplit_once(": ").and_then(|(_, pid)| pid.trim().parse().ok()))
+        .ok_or_else(|| HostError::Parse {
+            command: "xcrun simctl launch".to_string(),
+            what: format!("no \"<bundleId>: <pid>\" line in {output:?}"),
+        })
+}
+
+fn simctl(args: &[&str]) -> Vec<String> {
+    std::iter::once("simctl")
+        .chain(args.iter().copied())
+        .map(str::to_string)
+        .collect()
+}
+
+/// `list -j devices`.
+pub fn list_args() -> Vec<String> {
+    simctl(&["list", "-j", "devices"])
+}
+
+/// `boot UDID`.
+pub fn boot_args(udid: &str) -> Vec<String> {
+    simctl(&["boot", udid])
+}
+
+/// `bootstatus UDID -b`: blocks until booted (boots if needed).
+pub fn bootstatus_args(udid: &str) -> Vec<String> {
+    simctl(&["bootstatus", udid, "-b"])
+}
+
+/// `launch [--terminate-running-process] UDID BUNDLE [argv…]`; prints `<bundleId>: <pid>`.
+pub fn launch_args(udid: &str, bundle_id: &str, terminate_running: bool, app_args: &[&str]) -> Vec<String> {
+    let mut args = simctl(&["launch"]);
+    if terminate_running {
+        args.push("--terminate-running-process".to_string());
+    }
+    args.extend([udid, bundle_id].iter().chain(app_args).map(|s| s.to_string()));
+    args
+}
+
+/// The app's launch environment as `SIMCTL_CHILD_<name>` pairs for the `xcrun` process.
+/// Names must be non-empty and contain no `=` or NUL; values must contain no NUL.
+pub fn launch_env(vars: &[(&str, &str)]) -> Result<Vec<(String, String)>, HostError> {
+    vars.iter()
+        .map(|(name, value)| {
+            if name.is_empty() || name.contains(['=', '\0']) || value.contains('\0') {
+                return Err(HostError::Invalid {
+                    what: format!("environment variable {name:?} cannot be passed"),
+                });
+            }
+            Ok((format!("{SIMCTL_ENV_PREFIX}{name}"), value.to_string()))
+        })
+        .collect()
+}
+
+/// `terminate UDID BUNDLE`.
+pub fn terminate_args(udid: &str, bundle_id: &str) -> Vec<String> {
+    simctl(&["terminate", udid, bundle_id])
+}
+
+/// `openurl UDID URL`.
+pub fn openurl_args(udid: &str, url: &str) -> Vec<String> {
+    simctl(&["openurl", udid, url])
+}
+
+/// `io UDID screenshot PATH` (`-` for stdout).
+pub fn screenshot_args(udid: &str, path: &str) -> Vec<String> {
+    simctl(&["io", udid, "screenshot", path])
+}
+
+/// `keychain UDID reset`: wipes the whole simulator keychain.
+pub fn keychain_reset_args(udid: &str) -> Vec<String> {
+    simctl(&["keychain", udid, "reset"])
+}
+
+/// Quotes a string literal for an NSPredicate.
+fn predicate_literal(s: &str) -> String {
+    format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""))
+}
+
+/// The NSPredicate selecting React Native JS logs, optionally of one executable.
+pub fn js_log_predicate(process: Option<&str>) -> String {
+    let mut p = format!(
+        "subsystem == {} AND category == {}",
+        predicate_literal(RN_LOG_SUBSYSTEM),
+        predicate_literal("javascript")
+    );
+    if let Some(process) = process {
+        p.push_str(&format!(" AND process == {}", predicate_literal(process)));
+    }
+    p
+}
+
+/// `spawn UDID log stream --style compact --level debug --predicate <JS logs>` (runs until killed).
+pub fn log_stream_args(udid: &str, process: Option<&str>) -> Vec<String> {
+    let predicate = js_log_predicate(process);
+    simctl(&[
+        "spawn",
+        udid,
+        "log",
+        "stream",
+        "--style",
+        "compact",
+        "--level",
+        "debug",
+        "--predicate",
+        &predicate,
+    ])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const LIST: &str = include_str!("../../tests/fixtures/host/simctl-list-devices.json");
+    const LAUNCH: &str = include_str!("../../tests/fixtures/host/simctl-launch.txt");
+
+    #[test]
+    fn list_fixture() {
+        let sims = parse_list(LIST).unwrap();
+        assert_eq!(sims.len(), 3);
+        assert_eq!(
+            sims[0],
+            Simulator {
+                udid: "5A1B2C3D-0000-4000-8000-000000000001".into(),
+                name: "iPhone 16".into(),
+                state: "Booted".into(),
+                runtime: "iOS 18.2".into(),
+                is_available: true,
+            }
+        );
+        assert!(!sims[1].is_available);
+        assert_eq!(sims[2].runtime, "iOS 18.4");
+        assert_eq!(sims[2].name, "iPad Air 11-inch (M2)");
+    }
+
+    #[test]
+    fn list_errors() {
+        assert!(parse_list("not json").is_err());
+        assert!(parse_list("{}").unwrap_err().to_string().contains("devices"));
+        assert!(parse_list(r#"{"devices":{"k":[{"udid":"u"}]}}"#).is_err());
+    }
+
+    #[test]
+    fn runtime_names() {
+        assert_eq!(runtime_name("com.apple.CoreSimulator.SimRuntime.iOS-18-2"), "iOS 18.2");
+        assert_eq!(
+            runtime_name("com.apple.CoreSimulator.SimRuntime.watchOS-11-2"),
+            "watchOS 11.2"
+        );
+        assert_eq!(
+            runtime_name("com.apple.CoreSimulator.SimRuntime.iOS-26-0-1"),
+            "iOS 26.0.1"
+        );
+        assert_eq!(runtime_name("iOS 17.0"), "iOS 17.0");
+    }
+
+    #[test]
+    fn launch_pid_fixture() {
+        assert_eq!(parse_launch_pid(LAUNCH).unwrap(), 12345);
+        assert!(parse_launch_pid("An error was encountered processing the command").is_err());
+    }
+
+    #[test]
+    fn builders() {
+        let u = "UDID-1";
+        assert_eq!(list_args(), vec!["simctl", "list", "-j", "devices"]);
+        assert_eq!(boot_args(u), vec!["simctl", "boot", u]);
+        assert_eq!(bootstatus_args(u), vec!["simctl", "bootstatus", u, "-b"]);
+        assert_eq!(
+            launch_args(u, "com.x", true, &["--flag", "a b"]),
+            vec![
+                "simctl",
+                "launch",
+                "--terminate-running-process",
+                u,
+                "com.x",
+                "--flag",
+                "a b"
+            ]
+        );
+        assert_eq!(
+            launch_args(u, "com.x", false, &[]),
+            vec!["simctl", "launch", u, "com.x"]
+        );
+        assert_eq!(terminate_args(u, "com.x"), vec!["simctl", "terminate", u, "com.x"]);
+        assert_eq!(
+            openurl_args(u, "myapp://x?a=1&b=2"),
+            vec!["simctl", "openurl", u, "myapp://x?a=1&b=2"]
+        );
+        assert_eq!(
+            screenshot_args(u, "/tmp/s.png"),
+            vec!["simctl", "io", u, "screenshot", "/tmp/s.png"]
+        );
+        assert_eq!(keychain_reset_args(u), vec!["simctl", "keychain", u, "reset"]);
+        let log = log_stream_args(u, Some("My \"App\""));
+        assert_eq!(
+            &log[..9],
+            &[
+                "simctl", "spawn", u, "log", "stream", "--style", "compact", "--level", "debug"
+            ]
+        );
+        assert_eq!(log[9], "--predicate");
+        assert_eq!(
+            log[10],
+            r#"subsystem == "com.facebook.react.log" AND category == "javascript" AND process == "My \"App\"""#
+        );
+    }
+
+    #[test]
+    fn env_pairs() {
+        assert_eq!(
+            launch_env(&[("HARNESS_PROBE", "1; $(id)")]).unwrap(),
+            vec![("SIMCTL_CHILD_HARNESS_PROBE".to_string(), "1; $(id)".to_string())]
+        );
+        assert!(launch_env(&[("A=B", "x")]).is_err());
+        assert!(launch_env(&[("", "x")]).is_err());
+    }
+}
