@@ -172,6 +172,32 @@ fn parse_key_val(s: &str) -> Result<(String, String), String> {
     Ok((k.to_string(), v.to_string()))
 }
 
+/// Writes every report of `results` into `dir` and prints the summary and statistics;
+/// returns the exit code the results call for (0 passed, 1 failed, 3 infrastructure error).
+fn write_reports_and_summarise(dir: &std::path::Path, results: &crate::run::results::RunResults) -> i32 {
+    use crate::run::results::Outcome;
+    match crate::report::write_all(dir, results) {
+        Ok(files) => {
+            for f in files {
+                eprintln!("wrote {}", f.display());
+            }
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            return exit_codes::INFRASTRUCTURE;
+        }
+    }
+    println!("{}", crate::report::summary_table(results));
+    println!("{}", crate::report::statistics_section(results));
+    if results.count(Outcome::Error) > 0 {
+        exit_codes::INFRASTRUCTURE
+    } else if results.count(Outcome::Failed) > 0 {
+        exit_codes::TEST_FAILED
+    } else {
+        exit_codes::OK
+    }
+}
+
 /// Runs the command line and returns the process exit code.
 pub fn main_impl() -> i32 {
     let cli = match Cli::try_parse() {

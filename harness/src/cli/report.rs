@@ -6,8 +6,7 @@ use std::path::PathBuf;
 
 use super::ReportArgs;
 use crate::exit_codes;
-use crate::report::{merge, read_results, summary_table, write_all};
-use crate::run::results::Outcome;
+use crate::report::{merge, read_results};
 
 pub fn run(args: ReportArgs) -> i32 {
     let mut parts = vec![];
@@ -37,23 +36,5 @@ pub fn run(args: ReportArgs) -> i32 {
         .output
         .clone()
         .unwrap_or_else(|| PathBuf::from("reports").join(format!("{}-report", merged.run_id)));
-    match write_all(&out, &merged) {
-        Ok(files) => {
-            for f in files {
-                eprintln!("wrote {}", f.display());
-            }
-        }
-        Err(e) => {
-            eprintln!("error: {e}");
-            return exit_codes::INFRASTRUCTURE;
-        }
-    }
-    println!("{}", summary_table(&merged));
-    if merged.count(Outcome::Error) > 0 {
-        exit_codes::INFRASTRUCTURE
-    } else if merged.count(Outcome::Failed) > 0 {
-        exit_codes::TEST_FAILED
-    } else {
-        exit_codes::OK
-    }
+    super::write_reports_and_summarise(&out, &merged)
 }

@@ -255,20 +255,8 @@ pub fn run(args: RunArgs) -> i32 {
         shard: args.shard.map(|s| s.to_string()),
         cases,
     };
-    match crate::report::write_all(&run_dir, &results) {
-        Ok(files) => {
-            for f in files {
-                eprintln!("wrote {}", f.display());
-            }
-        }
-        Err(e) => {
-            eprintln!("error: {e}");
-            return exit_codes::INFRASTRUCTURE;
-        }
-    }
+    let code = super::write_reports_and_summarise(&run_dir, &results);
     point_latest(&args.reports, &id);
-    println!("{}", crate::report::summary_table(&results));
-    println!("{}", crate::report::statistics_section(&results));
     if let Some(base) = &args.baseline {
         let path = if base.is_dir() {
             base.join("results.json")
@@ -296,13 +284,7 @@ pub fn run(args: RunArgs) -> i32 {
             Err(e) => eprintln!("warning: cannot read the baseline: {e}"),
         }
     }
-    if results.count(Outcome::Error) > 0 {
-        exit_codes::INFRASTRUCTURE
-    } else if results.count(Outcome::Failed) > 0 {
-        exit_codes::TEST_FAILED
-    } else {
-        exit_codes::OK
-    }
+    code
 }
 
 /// `--timeout 5m`.
