@@ -380,15 +380,20 @@ impl<'a> Executor<'a> {
         select::find(tree, sel, &|n: &str| self.lookup(n)).map_err(|e| StepError::failed(e.to_string()))
     }
 
-    /// Polls until `sel` is visible (Some center) or the timeout passes (None).
-    async fn wait_visible(&mut self, sel: &Selector, timeout: Duration) -> Result<Option<(i32, i32)>, StepError> {
+    /// Polls until `sel` is visible (the first match) or the timeout passes (None).
+    async fn wait_visible(&mut self, sel: &Selector, timeout: Duration) -> Result<Option<Hit>, StepError> {
         let deadline = self.deadline(timeout).await;
         loop {
             // Decided before looking, so the last look happens after the deadline.
             let last = self.expired(&deadline).await;
             let tree = self.tree().await?;
             if let Some(e) = self.matches(&tree, sel)?.first() {
-                return Ok(Some(e.center()));
+                return Ok(Some(Hit {
+                    center: e.center(),
+                    bounds: e.bounds,
+                    text: e.text.clone(),
+                    xpath: (e.bounds.is_empty() && !e.xpath.is_empty()).then(|| e.xpath.clone()),
+                }));
             }
             if last {
                 return Ok(None);
@@ -443,40 +448,26 @@ impl<'a> Executor<'a> {
 
     async fn tap(&mut self, step: &Step, t: &Tap, taps: u32, hold_ms: u64) -> Result<(), StepError> {
         let timeout = self.timeout(step, None);
-        // A source without geometry (e.g. Appium's fake driver): click the element itself.
-        if let TapTarget::Element(s) = &t.target
-            && self.wait_visible(s, timeout).await?.is_some()
-        {
-            let tree = self.tree().await?;
-            let xpath = self
-                .matches(&tree, s)?
-                .first()
-                .filter(|e| e.bounds.is_empty())
-                .map(|e| e.xpath.clone());
-            if let Some(xpath) = xpath.filter(|x| !x.is_empty()) {
-                for _ in 0..taps * t.repeat.unwrap_or(1) {
-                    self.device.click_xpath(&xpath).await?;
-                }
-                return Ok(());
-            }
-        }
         let (x, y) = match &t.target {
             TapTarget::Point(p) => self.point(p, None).await?,
             TapTarget::Element(s) | TapTarget::ElementPoint(s, _) => {
-                let Some(center) = self.wait_visible(s, timeout).await? else {
+                let Some(hit) = self.wait_visible(s, timeout).await? else {
                     return Err(StepError::failed(format!(
                         "element not found: {} (waited {} s)",
                         describe_selector(s),
                         timeout.as_secs()
                     )));
                 };
-                match &t.target {
-                    TapTarget::ElementPoint(s, p) => {
-                        let tree = self.tree().await?;
-                        let b = self.matches(&tree, s)?.first().map(|e| e.bounds);
-                        self.point(p, b).await?
+                match (&t.target, &hit.xpath) {
+                    // A source without geometry (e.g. Appium's fake driver): click the element.
+                    (TapTarget::Element(_), Some(xpath)) => {
+                        for _ in 0..taps * t.repeat.unwrap_or(1) {
+                            self.device.click_xpath(xpath).await?;
+                        }
+                        return Ok(());
                     }
-                    _ => center,
+                    (TapTarget::ElementPoint(_, p), _) => self.point(p, Some(hit.bounds)).await?,
+                    _ => hit.center,
                 }
             }
         };
@@ -850,14 +841,13 @@ impl<'a> Executor<'a> {
             }
             C::CopyTextFrom(s) => {
                 let timeout = self.timeout(step, None);
-                if self.wait_visible(s, timeout).await?.is_none() {
+                let Some(hit) = self.wait_visible(s, timeout).await? else {
                     return Err(StepError::failed(format!(
                         "copyTextFrom: {} not found",
                         describe_selector(s)
                     )));
-                }
-                let tree = self.tree().await?;
-                self.copied_text = self.matches(&tree, s)?.first().map(|e| e.text.clone());
+                };
+                self.copied_text = Some(hit.text);
             }
             C::InputText(t) => {
                 let text = self.render(t)?;
@@ -1025,6 +1015,15 @@ impl<'a> Executor<'a> {
 enum Run {
     Done,
     Skipped,
+}
+
+/// The first element a selector matched, as a wait found it.
+struct Hit {
+    center: (i32, i32),
+    bounds: crate::driver::hierarchy::Bounds,
+    text: String,
+    /// Set when the source has no geometry: the element is clicked by XPath.
+    xpath: Option<String>,
 }
 
 /// A wait's end, in device time: real time divided by the device's time scale, confirmed
