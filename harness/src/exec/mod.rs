@@ -643,7 +643,8 @@ impl<'a> Executor<'a> {
         .to_string();
         let png = self.device.screenshot().await.ok();
         let screenshot = self.save_artifact(&format!("{name}.png"), png).await;
-        let xml = self.device.source().await.ok().map(String::into_bytes);
+        // Typed secrets (e.g. the identifier field) are visible in the page source: redacted.
+        let xml = self.device.source().await.ok().map(|x| self.redact(&x).into_bytes());
         let source = self.save_artifact(&format!("{name}.xml"), xml).await;
         self.out.snapshots.push(Snapshot {
             name: name.to_string(),
@@ -680,7 +681,7 @@ impl<'a> Executor<'a> {
     async fn failure_artifacts(&mut self) {
         let shot = self.device.screenshot().await.ok();
         self.save_artifact("failure.png", shot).await;
-        let src = self.device.source().await.ok().map(String::into_bytes);
+        let src = self.device.source().await.ok().map(|x| self.redact(&x).into_bytes());
         self.save_artifact("failure.xml", src).await;
         // The device log (the app's JS console), secrets redacted.
         if let Ok(lines) = self.device.logs().await {

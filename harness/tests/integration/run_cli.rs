@@ -380,3 +380,31 @@ fn baseline_flags_regressions_and_until_confident_stops_early() {
     assert!(n <= 12, "{line}");
     assert_eq!(results(uc.path())["cases"].as_array().unwrap().len() as u32, n);
 }
+
+#[test]
+fn secret_values_are_redacted_from_saved_page_sources() {
+    let dir = tempfile::tempdir().unwrap();
+    // A snapshot while the typed identifier (a declared secret) is on screen.
+    let flow = dir.path().join("typed.yaml");
+    let app = repo().join("flows/apps/clerk-expo-convex.yaml");
+    std::fs::write(
+        &flow,
+        format!(
+            "app: {}\n---\n- launchApp: {{clearState: true}}\n- assertSession: signedOut\n- tapOn: {{id: auth-identifier}}\n- inputText: ${{HARNESS_EMAIL}}\n- snapshot: typed\n",
+            app.display()
+        ),
+    )
+    .unwrap();
+    let out = run(
+        &[flow.to_str().unwrap(), "-d", "virtual-android", "--seed", "5"],
+        dir.path(),
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let xml = std::fs::read_to_string(dir.path().join("latest/artifacts/typed/virtual-android/1/typed.xml")).unwrap();
+    assert!(xml.contains("auth-identifier"), "the snapshot shows the sign-in form");
+    assert!(
+        !xml.contains("demo@harness.dev"),
+        "the identifier is in the page source in clear text"
+    );
+    assert!(xml.contains("***"));
+}
