@@ -20,10 +20,7 @@ fn main() {
     let mut runs = vec![];
     let mut wrong = 0;
     for seed in 0..20u64 {
-        let knobs = Knobs {
-            time_scale: 1e-6,
-            ..Knobs::default()
-        };
+        let knobs = Knobs::default().paused();
         let mut d = Device::new("ios", Platform::Ios, knobs, seed);
         d.launch();
         sign_in(&mut d, "demo@harness.dev", "pw");

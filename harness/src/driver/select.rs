@@ -1020,10 +1020,7 @@ mod tests {
     }
 
     fn device(platform: Platform) -> Device {
-        let knobs = Knobs {
-            time_scale: 1e-6,
-            ..Default::default()
-        };
+        let knobs = Knobs::default().paused();
         let mut d = Device::new("d", platform, knobs, 1);
         d.launch();
         d.advance(Duration::from_secs(10));

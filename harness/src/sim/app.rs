@@ -1200,11 +1200,7 @@ mod tests {
     use super::*;
 
     fn device(platform: Platform, knobs: Knobs, seed: u64) -> Device {
-        // Virtual time only moves when the test advances it.
-        let knobs = Knobs {
-            time_scale: 1e-6,
-            ..knobs
-        };
+        let knobs = knobs.paused();
         Device::new("dev-1", platform, knobs, seed)
     }
 

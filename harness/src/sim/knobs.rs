@@ -109,6 +109,15 @@ impl Knobs {
         Ok(())
     }
 
+    /// These knobs with virtual time that moves only when advanced (`Device::advance`):
+    /// for tests and benchmarks that drive the model directly.
+    pub fn paused(self) -> Knobs {
+        Knobs {
+            time_scale: 1e-6,
+            ..self
+        }
+    }
+
     /// Bug A: @clerk/expo before 3.2.8 loses the session on some iOS cold starts.
     pub fn ios_restore_bug(&self) -> bool {
         version(&self.clerk_expo).is_some_and(|v| v < (3, 2, 8))

@@ -8,15 +8,7 @@ use harness::sim::knobs::Knobs;
 
 fn device(platform: Platform, knobs: Knobs, seed: u64) -> Device {
     // Virtual time moves only when the test advances it.
-    Device::new(
-        "stats",
-        platform,
-        Knobs {
-            time_scale: 1e-6,
-            ..knobs
-        },
-        seed,
-    )
+    Device::new("stats", platform, knobs.paused(), seed)
 }
 
 /// Signs in once, then force-quits and relaunches `n` times; returns how many cold starts
