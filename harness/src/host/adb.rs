@@ -169,6 +169,12 @@ pub fn parse_am_start(output: &str) -> Result<StartResult, HostError> {
             _ => {}
         }
     }
+    // A running app's task is brought to the front without a launch: no Status, no times.
+    if status.is_none()
+        && output.contains("Warning: Activity not started, its current task has been brought to the front")
+    {
+        status = Some("ok".to_string());
+    }
     res.status = status.ok_or_else(|| parse_err(CMD, format!("no \"Status:\" line in {output:?}")))?;
     Ok(res)
 }
@@ -220,6 +226,20 @@ pub fn run_as_error(package: &str, text: &str) -> Option<HostError> {
 pub struct PrefEntry {
     pub key: String,
     pub value: String,
+}
+
+/// expo-secure-store entries as `(key, store, envelope)`: the pref name `<service>-<key>`
+/// (`key_v1-__clerk_client_jwt`) gives the key and `SecureStore.xml:<service>`.
+pub fn secure_store_entries(prefs: Vec<PrefEntry>) -> Vec<(String, String, String)> {
+    prefs
+        .into_iter()
+        .map(|e| match e.key.split_once('-') {
+            Some((service, key)) if !service.is_empty() && !key.is_empty() => {
+                (key.to_string(), format!("SecureStore.xml:{service}"), e.value)
+            }
+            _ => (e.key, "SecureStore.xml".to_string(), e.value),
+        })
+        .collect()
 }
 
 /// Parses the output of `run-as PKG cat shared_prefs/SecureStore.xml`.
@@ -392,6 +412,152 @@ pub fn read_secure_store_args(serial: &str, package: &str) -> Vec<String> {
     adb_shell_args(serial, &["run-as", package, "cat", SECURE_STORE_PREFS])
 }
 
+/// `cmd package resolve-activity --brief PKG`: the launcher activity, printed as the last
+/// line (`com.example/.MainActivity`) after a `priority=… preferredOrder=…` line.
+pub fn resolve_activity_args(serial: &str, package: &str) -> Vec<String> {
+    adb_shell_args(serial, &["cmd", "package", "resolve-activity", "--brief", package])
+}
+
+/// The component from `resolve-activity --brief` output; `None` when the package has no
+/// launcher activity (`No activity found`) or is not installed.
+pub fn parse_resolve_activity(output: &str) -> Option<String> {
+    let last = output.lines().map(str::trim).rfind(|l| !l.is_empty())?;
+    (last.contains('/') && !last.contains(' ')).then(|| last.to_string())
+}
+
+/// Start (or bring to front) with timing: `am start -W -n COMPONENT`.
+pub fn am_start_args(serial: &str, component: &str) -> Vec<String> {
+    adb_shell_args(serial, &["am", "start", "-W", "-n", component])
+}
+
+/// Open a link in the app: `am start -W -a android.intent.action.VIEW -d URL PKG`.
+pub fn view_args(serial: &str, url: &str, package: &str) -> Vec<String> {
+    adb_shell_args(
+        serial,
+        &[
+            "am",
+            "start",
+            "-W",
+            "-a",
+            "android.intent.action.VIEW",
+            "-d",
+            url,
+            package,
+        ],
+    )
+}
+
+/// `input tap X Y`, or a press held `hold_ms` (`input swipe X Y X Y MS`).
+pub fn input_press_args(serial: &str, x: i32, y: i32, hold_ms: u64) -> Vec<String> {
+    let (x, y) = (x.to_string(), y.to_string());
+    if hold_ms >= 300 {
+        let ms = hold_ms.to_string();
+        adb_shell_args(serial, &["input", "swipe", &x, &y, &x, &y, &ms])
+    } else {
+        adb_shell_args(serial, &["input", "tap", &x, &y])
+    }
+}
+
+/// `input text TEXT` for one chunk of [`text_chunks`].
+pub fn input_text_args(serial: &str, chunk: &str) -> Vec<String> {
+    adb_shell_args(serial, &["input", "text", chunk])
+}
+
+/// Splits text for `input text`, which turns `%s` into a space: no chunk contains `%s`
+/// (a chunk ends after each `%`). Only printable ASCII can be typed this way (`input` maps
+/// characters through the virtual keyboard's key map); anything else is an error.
+pub fn text_chunks(text: &str) -> Result<Vec<String>, HostError> {
+    if let Some(c) = text.chars().find(|c| !(c.is_ascii_graphic() || *c == ' ')) {
+        return Err(HostError::Invalid {
+            what: format!(
+                "`adb shell input text` can only type printable ASCII, not {:?}; use backend appium or appium+host for this text",
+                c
+            ),
+        });
+    }
+    let mut chunks = vec![String::new()];
+    for c in text.chars() {
+        chunks.last_mut().expect("never empty").push(c);
+        if c == '%' {
+            chunks.push(String::new());
+        }
+    }
+    chunks.retain(|c| !c.is_empty());
+    Ok(chunks)
+}
+
+/// `input keyevent CODE…` (one process for all codes).
+pub fn keyevent_args(serial: &str, codes: &[u32]) -> Vec<String> {
+    let codes: Vec<String> = codes.iter().map(u32::to_string).collect();
+    let mut argv = vec!["input", "keyevent"];
+    argv.extend(codes.iter().map(String::as_str));
+    adb_shell_args(serial, &argv)
+}
+
+/// Key codes used by the host backend (`android.view.KeyEvent`).
+pub const KEYCODE_HOME: u32 = 3;
+pub const KEYCODE_BACK: u32 = 4;
+pub const KEYCODE_DEL: u32 = 67;
+pub const KEYCODE_MOVE_END: u32 = 123;
+
+/// `dumpsys activity activities` (the resumed activity tells which app is in front).
+pub fn dumpsys_activities_args(serial: &str) -> Vec<String> {
+    adb_shell_args(serial, &["dumpsys", "activity", "activities"])
+}
+
+/// Whether `package` holds the resumed (foreground) activity in `dumpsys activity activities`
+/// output: a `mResumedActivity:` (Android ≤ 9), `ResumedActivity:` or `topResumedActivity=`
+/// (Android 10+) line naming `ActivityRecord{… u0 PKG/…}`.
+pub fn is_resumed(output: &str, package: &str) -> bool {
+    let needle = format!(" {package}/");
+    output.lines().map(str::trim_start).any(|l| {
+        (l.starts_with("mResumedActivity") || l.starts_with("ResumedActivity") || l.starts_with("topResumedActivity"))
+            && l.contains(&needle)
+    })
+}
+
+/// `dumpsys input_method` (whether the soft keyboard is shown).
+pub fn dumpsys_input_method_args(serial: &str) -> Vec<String> {
+    adb_shell_args(serial, &["dumpsys", "input_method"])
+}
+
+/// Whether `dumpsys input_method` says the keyboard is shown (`mInputShown=true`).
+pub fn is_keyboard_shown(output: &str) -> bool {
+    output
+        .split_whitespace()
+        .any(|w| w == "mInputShown=true" || w == "mIsInputViewShown=true")
+}
+
+/// `uiautomator dump PATH`.
+pub fn uiautomator_dump_to_args(serial: &str, path: &str) -> Vec<String> {
+    adb_shell_args(serial, &["uiautomator", "dump", path])
+}
+
+/// `exec-out cat PATH` (raw bytes of a device file).
+pub fn cat_args(serial: &str, path: &str) -> Vec<String> {
+    adb_exec_out_args(serial, &["cat", path])
+}
+
+/// `exec-out run-as PKG cat shared_prefs/SecureStore.xml` (raw bytes; debuggable builds only).
+pub fn read_secure_store_exec_out_args(serial: &str, package: &str) -> Vec<String> {
+    adb_exec_out_args(serial, &["run-as", package, "cat", SECURE_STORE_PREFS])
+}
+
+/// Follows the JS console log from `since` (UNIX seconds): `logcat -v threadtime -T SECS.mmm
+/// ReactNativeJS:V *:S`.
+pub fn logcat_follow_args(serial: &str, since_unix_ms: u64) -> Vec<String> {
+    let since = format!("{}.{:03}", since_unix_ms / 1000, since_unix_ms % 1000);
+    adb_shell_args(
+        serial,
+        &["logcat", "-v", "threadtime", "-T", &since, "ReactNativeJS:V", "*:S"],
+    )
+}
+
+/// Whether `cat` / `run-as cat` said the file does not exist (the app never wrote it).
+pub fn is_no_such_file(text: &str) -> bool {
+    text.contains("No such file or directory")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -547,5 +713,200 @@ mod tests {
         );
         assert_eq!(force_stop_args(s, "x; reboot")[3], "'am' 'force-stop' 'x; reboot'");
         assert_eq!(devices_args(), vec!["devices", "-l"]);
+    }
+}
+
+/// The parsers over real outputs collected from public sources
+/// (`tests/fixtures/host/real/ORIGINS.md` says where each comes from).
+#[cfg(test)]
+mod real_output_tests {
+    use super::*;
+
+    macro_rules! real {
+        ($name:literal) => {
+            include_str!(concat!("../../tests/fixtures/host/real/", $name))
+        };
+    }
+
+    #[test]
+    fn devices() {
+        let d = parse_devices(real!("adb-devices-l-emulator.txt")).unwrap();
+        assert_eq!(d.len(), 1);
+        assert_eq!(d[0].serial, "emulator-5554");
+        assert_eq!(d[0].state, AdbState::Device);
+        assert_eq!(d[0].model.as_deref(), Some("sdk_gphone64_arm64"));
+        assert_eq!(d[0].transport_id.as_deref(), Some("1"));
+        assert!(d[0].is_emulator());
+        let d = parse_devices(real!("adb-devices-emulator-offline.txt")).unwrap();
+        assert_eq!(d[0].state, AdbState::Offline);
+        let d = parse_devices(real!("adb-devices-offline-and-online-spaces.txt")).unwrap();
+        assert_eq!(
+            d.iter()
+                .map(|d| (d.serial.as_str(), d.state.as_str()))
+                .collect::<Vec<_>>(),
+            vec![("emulator-5554", "offline"), ("emulator-5556", "device")]
+        );
+    }
+
+    #[test]
+    fn am_start_shapes() {
+        let modern = parse_am_start(real!("am-start-W-modern-encapp.txt")).unwrap();
+        assert_eq!(modern.status, "ok");
+        assert_eq!(modern.launch_state.as_deref(), Some("COLD"));
+        assert_eq!((modern.total_time_ms, modern.wait_time_ms), (Some(1479), Some(1482)));
+        let old = parse_am_start(real!("am-start-W-old-thistime.txt")).unwrap();
+        assert_eq!((old.launch_state, old.total_time_ms), (None, Some(2144)));
+        let timeout = parse_am_start(real!("am-start-W-timeout-rn-expo.txt")).unwrap();
+        assert_eq!(timeout.status, "timeout");
+        assert_eq!(timeout.launch_state.as_deref(), Some("UNKNOWN (-1)"));
+        assert_eq!((timeout.total_time_ms, timeout.wait_time_ms), (None, Some(11639)));
+        let front = parse_am_start(real!("am-start-warning-brought-to-front.txt")).unwrap();
+        assert_eq!((front.status.as_str(), front.total_time_ms), ("ok", None));
+    }
+
+    #[test]
+    fn launcher_activity() {
+        assert_eq!(
+            parse_resolve_activity(real!("resolve-activity-brief.txt")).as_deref(),
+            Some("com.oplus.camera/.Camera")
+        );
+        assert_eq!(
+            parse_resolve_activity(real!("resolve-activity-brief-firetv-home.txt")).as_deref(),
+            Some("com.amazon.firelauncher/.Launcher")
+        );
+        assert_eq!(
+            parse_resolve_activity(real!("resolve-activity-brief-not-found.txt")),
+            None
+        );
+        assert_eq!(parse_resolve_activity(""), None);
+    }
+
+    #[test]
+    fn foreground_activity() {
+        let qq = real!("dumpsys-activity-ResumedActivity-grep-qq.txt");
+        assert!(is_resumed(qq, "com.tencent.mobileqq"));
+        assert!(!is_resumed(qq, "com.tencent"));
+        let old = real!("dumpsys-activity-activities-android5-xtc.txt");
+        assert!(is_resumed(old, "com.xtc.watch"));
+        // `Hist #0:` and ProcessRecord lines name the package too, but are not the resumed one.
+        assert!(!is_resumed(
+            "        Hist #0: ActivityRecord{1e44eb8 u0 com.x/.A t653}",
+            "com.x"
+        ));
+        assert!(is_resumed(
+            "    topResumedActivity=ActivityRecord{9a1 u0 com.x/.MainActivity t12}",
+            "com.x"
+        ));
+    }
+
+    #[test]
+    fn run_as_refusals() {
+        for text in [
+            real!("run-as-not-debuggable-modern.txt"),
+            real!("run-as-not-debuggable-old.txt"),
+        ] {
+            let e = run_as_error("com.x", text).unwrap();
+            assert!(matches!(e, HostError::NotDebuggable { .. }), "{e:?}");
+            assert!(e.to_string().contains("debuggable"), "{e}");
+        }
+    }
+
+    #[test]
+    fn dump_lines() {
+        assert_eq!(
+            parse_uiautomator_dump(real!("uiautomator-dump-stdout.txt")).unwrap(),
+            "/sdcard/window_dump.xml"
+        );
+        assert_eq!(
+            parse_uiautomator_dump(real!("uiautomator-dump-stdout-legacy-path.txt")).unwrap(),
+            "/storage/emulated/legacy/window_dump.xml"
+        );
+    }
+
+    #[test]
+    fn real_ui_dumps_read_as_uiautomator_trees() {
+        use crate::driver::hierarchy::{SourceFormat, parse_source_with_format};
+        for (xml, expect) in [
+            (real!("uiautomator-dump-rn-expo-familyhub.xml"), ", Home"),
+            (real!("uiautomator-dump-rn-expo-familyhub-settings.xml"), ""),
+            (real!("uiautomator-dump-native-saucelabs-demo.xml"), ""),
+        ] {
+            let (format, root) = parse_source_with_format(xml).unwrap();
+            assert_eq!(format, SourceFormat::UiAutomator2);
+            let all = root.descendants();
+            assert!(all.len() > 10, "{}", all.len());
+            assert!(!root.bounds.is_empty());
+            assert!(
+                all.iter()
+                    .all(|e| e.class.starts_with("android.") || e.class == "hierarchy" || e.class.contains('.'))
+            );
+            if !expect.is_empty() {
+                // RN builds the tab's content-desc from its children: an icon-font glyph, then ", Home".
+                let tab = all
+                    .iter()
+                    .find(|e| e.accessibility.ends_with(expect))
+                    .expect("the Home tab");
+                assert!(!tab.bounds.is_empty() && root.bounds.contains(tab.bounds.center().0, tab.bounds.center().1));
+            }
+        }
+    }
+
+    #[test]
+    fn typed_text_chunks() {
+        assert_eq!(text_chunks("a b").unwrap(), vec!["a b"]);
+        assert_eq!(text_chunks("50%sale").unwrap(), vec!["50%", "sale"]);
+        assert_eq!(text_chunks("%%s").unwrap(), vec!["%", "%", "s"]);
+        assert!(text_chunks("").unwrap().is_empty());
+        assert!(
+            text_chunks("héllo")
+                .unwrap_err()
+                .to_string()
+                .contains("printable ASCII")
+        );
+        assert!(text_chunks("a\nb").is_err());
+    }
+
+    #[test]
+    fn keyboard_state() {
+        assert!(is_keyboard_shown("  mInputShown=true mShowRequested=true"));
+        assert!(!is_keyboard_shown("  mInputShown=false"));
+    }
+
+    #[test]
+    fn prefs_to_entries() {
+        let e = secure_store_entries(vec![
+            PrefEntry {
+                key: "key_v1-__clerk_client_jwt".into(),
+                value: "{}".into(),
+            },
+            PrefEntry {
+                key: "legacy".into(),
+                value: "x".into(),
+            },
+        ]);
+        assert_eq!(
+            e[0],
+            (
+                "__clerk_client_jwt".into(),
+                "SecureStore.xml:key_v1".into(),
+                "{}".into()
+            )
+        );
+        assert_eq!(e[1], ("legacy".into(), "SecureStore.xml".into(), "x".into()));
+    }
+
+    #[test]
+    fn device_errors_have_hints() {
+        for text in [
+            real!("adb-error-device-offline-modern.txt"),
+            real!("adb-error-device-offline-old.txt"),
+        ] {
+            let e = HostError::Failed {
+                command: "adb -s emulator-5554 shell pidof x".into(),
+                status: Some(1),
+                stderr: text.into(),
+            };
+            assert!(e.hint().unwrap().contains("offline"), "{text}");
+        }
     }
 }

@@ -22,6 +22,9 @@ pub struct Simulator {
     /// Human form of the runtime key, e.g. `iOS 18.2`.
     pub runtime: String,
     pub is_available: bool,
+    /// The device's data directory (`dataPath`, given by current Xcodes), where its keychain
+    /// lives; `None` when the listing has no such field.
+    pub data_path: Option<String>,
 }
 
 /// `com.apple.CoreSimulator.SimRuntime.iOS-18-2` → `iOS 18.2`; unknown shapes are returned as is.
@@ -65,6 +68,7 @@ pub fn parse_list(json: &str) -> Result<Vec<Simulator>, HostError> {
                 state: field("state")?,
                 runtime: runtime_name(key),
                 is_available: dev.get("isAvailable").and_then(|v| v.as_bool()).unwrap_or(false),
+                data_path: dev.get("dataPath").and_then(|v| v.as_str()).map(str::to_string),
             });
         }
     }
@@ -150,6 +154,44 @@ pub fn keychain_reset_args(udid: &str) -> Vec<String> {
     simctl(&["keychain", udid, "reset"])
 }
 
+/// `spawn UDID launchctl list`: the simulator's launchd jobs (apps are
+/// `UIKitApplication:<bundleId>[…]`).
+pub fn launchctl_list_args(udid: &str) -> Vec<String> {
+    simctl(&["spawn", udid, "launchctl", "list"])
+}
+
+/// The pid of `bundle_id` in `launchctl list` output (`PID<TAB>Status<TAB>Label` lines; a
+/// job without a process has `-` as its pid), or `None` when it does not run.
+pub fn parse_launchctl_pid(output: &str, bundle_id: &str) -> Option<u32> {
+    let prefix = format!("UIKitApplication:{bundle_id}[");
+    output.lines().find_map(|line| {
+        let mut cols = line.split('\t');
+        let pid = cols.next()?.trim();
+        let _status = cols.next()?;
+        let label = cols.next()?.trim();
+        if label.starts_with(&prefix) {
+            pid.parse().ok()
+        } else {
+            None
+        }
+    })
+}
+
+/// Whether a failed `simctl terminate` only means the app was not running.
+pub fn is_nothing_to_terminate(stderr: &str) -> bool {
+    stderr.contains("found nothing to terminate")
+}
+
+/// `io UDID screenshot --type=png PATH`.
+pub fn screenshot_png_args(udid: &str, path: &str) -> Vec<String> {
+    simctl(&["io", udid, "screenshot", "--type=png", path])
+}
+
+/// `shutdown UDID`.
+pub fn shutdown_args(udid: &str) -> Vec<String> {
+    simctl(&["shutdown", udid])
+}
+
 /// Quotes a string literal for an NSPredicate.
 fn predicate_literal(s: &str) -> String {
     format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""))
@@ -204,6 +246,10 @@ mod tests {
                 state: "Booted".into(),
                 runtime: "iOS 18.2".into(),
                 is_available: true,
+                data_path: Some(
+                    "/Users/dev/Library/Developer/CoreSimulator/Devices/5A1B2C3D-0000-4000-8000-000000000001/data"
+                        .into()
+                ),
             }
         );
         assert!(!sims[1].is_available);
@@ -292,5 +338,84 @@ mod tests {
         );
         assert!(launch_env(&[("A=B", "x")]).is_err());
         assert!(launch_env(&[("", "x")]).is_err());
+    }
+}
+
+/// The parsers over real outputs collected from public sources
+/// (`tests/fixtures/host/real/ORIGINS.md` says where each comes from).
+#[cfg(test)]
+mod real_output_tests {
+    use super::*;
+
+    macro_rules! real {
+        ($name:literal) => {
+            include_str!(concat!("../../tests/fixtures/host/real/", $name))
+        };
+    }
+
+    #[test]
+    fn lists() {
+        let sims = parse_list(real!("simctl-list-j-with-datapath-device-finder.json")).unwrap();
+        assert!(sims.len() > 20, "{}", sims.len());
+        let booted: Vec<&Simulator> = sims.iter().filter(|s| s.state == "Booted").collect();
+        assert_eq!(booted.len(), 1);
+        assert_eq!(booted[0].udid, "84623E6D-95DE-4325-ACBE-4FEE27DC1186");
+        let with_path = sims
+            .iter()
+            .find(|s| s.udid == "9AD6A031-94BE-4EE6-A225-F7CE2F4938E7")
+            .unwrap();
+        assert_eq!(
+            with_path.data_path.as_deref(),
+            Some(
+                "/Users/danemackier/Library/Developer/CoreSimulator/Devices/9AD6A031-94BE-4EE6-A225-F7CE2F4938E7/data"
+            )
+        );
+        let old = parse_list(real!("simctl-list-devices-xcode10-node-simctl.json")).unwrap();
+        assert!(!old.is_empty());
+        assert!(old.iter().all(|s| s.data_path.is_none()));
+    }
+
+    #[test]
+    fn launch_and_terminate() {
+        assert_eq!(parse_launch_pid(real!("simctl-launch-stdout.txt")).unwrap(), 44266);
+        assert!(is_nothing_to_terminate(real!("simctl-terminate-not-running.txt")));
+        assert!(is_nothing_to_terminate(real!(
+            "simctl-terminate-not-running-xcode15.txt"
+        )));
+        assert!(!is_nothing_to_terminate(real!(
+            "simctl-error-unable-to-lookup-shutdown.txt"
+        )));
+    }
+
+    #[test]
+    fn launchctl_jobs() {
+        let list = real!("simctl-spawn-launchctl-list.txt");
+        assert_eq!(parse_launchctl_pid(list, "com.apple.mobilesafari"), Some(22076));
+        assert_eq!(parse_launchctl_pid(list, "com.apple.mobile"), None);
+        assert_eq!(parse_launchctl_pid(list, "com.apple.progressd"), None);
+        assert_eq!(
+            parse_launchctl_pid("-\t0\tUIKitApplication:com.x[1a2b][rb-legacy]\n", "com.x"),
+            None,
+            "a job without a process is not running"
+        );
+    }
+
+    #[test]
+    fn errors_have_hints() {
+        for text in [
+            real!("simctl-error-unable-to-lookup-shutdown.txt"),
+            real!("simctl-error-unable-to-lookup-shutting-down.txt"),
+        ] {
+            let e = HostError::Failed {
+                command: "xcrun simctl launch X com.x".into(),
+                status: Some(149),
+                stderr: text.into(),
+            };
+            let hint = e.hint().unwrap_or_default();
+            assert!(
+                hint.contains("simctl boot") || text.contains("Shutting Down"),
+                "{text}: {hint}"
+            );
+        }
     }
 }
