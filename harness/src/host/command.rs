@@ -34,6 +34,9 @@ pub enum HostError {
         "run-as refused for {package}: the build must be debuggable (android:debuggable, e.g. a debug or dev-client build) to read its files without root; device said: {output}"
     )]
     NotDebuggable { package: String, output: String },
+    /// The simulator keychain database could not be read.
+    #[error("cannot read the simulator keychain {path}: {what}")]
+    Keychain { path: String, what: String },
     /// An argument given to a builder cannot be passed on safely.
     #[error("invalid argument: {what}")]
     Invalid { what: String },
@@ -49,7 +52,7 @@ pub fn install_hint(program: &str) -> String {
 }
 
 /// What a finished command produced.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct CmdOutput {
     /// Exit code; `None` when killed by a signal.
     pub status: Option<i32>,
@@ -74,6 +77,8 @@ pub struct Cmd {
     program: String,
     args: Vec<String>,
     env: Vec<(String, String)>,
+    /// The last argument carries a secret (typed text): it is never displayed.
+    sensitive: bool,
 }
 
 impl Cmd {
@@ -82,7 +87,15 @@ impl Cmd {
             program: program.into(),
             args,
             env: Vec::new(),
+            sensitive: false,
         }
+    }
+
+    /// Marks the last argument as secret: [`Cmd::display`], and so every error and log
+    /// line, shows `<redacted>` in its place.
+    pub fn sensitive(mut self, sensitive: bool) -> Cmd {
+        self.sensitive = sensitive;
+        self
     }
 
     /// Adds environment variables for the child (e.g. `SIMCTL_CHILD_*` pairs).
@@ -101,9 +114,14 @@ impl Cmd {
 
     /// The argv joined for display (quoted where needed); not for execution.
     pub fn display(&self) -> String {
+        let last = self.args.len();
         std::iter::once(&self.program)
             .chain(&self.args)
-            .map(|a| {
+            .enumerate()
+            .map(|(i, a)| {
+                if self.sensitive && i == last {
+                    return "<redacted>".to_string();
+                }
                 let plain = !a.is_empty() && a.chars().all(|c| c.is_ascii_alphanumeric() || "-_./:=@,+%".contains(c));
                 if plain { a.clone() } else { shell_quote(a) }
             })
@@ -186,6 +204,73 @@ impl Cmd {
         })
     }
 
+    /// [`Cmd::run`] on tokio's blocking pool, for async callers.
+    pub async fn run_async(self, timeout: Duration) -> Result<CmdOutput, HostError> {
+        let display = self.display();
+        tokio::task::spawn_blocking(move || self.run(timeout))
+            .await
+            .unwrap_or_else(|e| {
+                Err(HostError::Spawn {
+                    command: display,
+                    message: e.to_string(),
+                })
+            })
+    }
+
+    /// [`Cmd::run_unchecked`] on tokio's blocking pool.
+    pub async fn run_unchecked_async(self, timeout: Duration) -> Result<CmdOutput, HostError> {
+        let display = self.display();
+        tokio::task::spawn_blocking(move || self.run_unchecked(timeout))
+            .await
+            .unwrap_or_else(|e| {
+                Err(HostError::Spawn {
+                    command: display,
+                    message: e.to_string(),
+                })
+            })
+    }
+
+    /// Starts the command in the background and collects its stdout lines (a log stream).
+    pub fn stream(&self) -> Result<LineStream, HostError> {
+        let mut command = Command::new(&self.program);
+        command
+            .args(&self.args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null());
+        for (k, v) in &self.env {
+            command.env(k, v);
+        }
+        let mut child = command.spawn().map_err(|e| match e.kind() {
+            std::io::ErrorKind::NotFound => HostError::Missing {
+                program: self.program.clone(),
+                hint: install_hint(&self.program),
+            },
+            _ => HostError::Spawn {
+                command: self.display(),
+                message: e.to_string(),
+            },
+        })?;
+        let lines = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        if let Some(out) = child.stdout.take() {
+            let sink = lines.clone();
+            std::thread::spawn(move || {
+                use std::io::BufRead;
+                for line in std::io::BufReader::new(out).lines() {
+                    let Ok(line) = line else { break };
+                    if let Ok(mut v) = sink.lock() {
+                        // Bounded: a chatty log must not grow without limit between reads.
+                        if v.len() >= LineStream::MAX_LINES {
+                            v.remove(0);
+                        }
+                        v.push(line);
+                    }
+                }
+            });
+        }
+        Ok(LineStream { child, lines })
+    }
+
     /// Runs the command; a non-zero exit is [`HostError::Failed`].
     pub fn run(&self, timeout: Duration) -> Result<CmdOutput, HostError> {
         let out = self.run_unchecked(timeout)?;
@@ -202,6 +287,65 @@ impl Cmd {
                 status: out.status,
                 stderr,
             })
+        }
+    }
+}
+
+/// A background command whose stdout lines are collected (`logcat`, `log stream`). The
+/// process is killed when the stream is dropped.
+#[derive(Debug)]
+pub struct LineStream {
+    child: std::process::Child,
+    lines: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+impl LineStream {
+    /// Lines kept between two reads; older ones are dropped.
+    pub const MAX_LINES: usize = 10_000;
+
+    /// The lines collected since the last call.
+    pub fn drain(&self) -> Vec<String> {
+        self.lines
+            .lock()
+            .map(|mut v| std::mem::take(&mut *v))
+            .unwrap_or_default()
+    }
+}
+
+impl Drop for LineStream {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl HostError {
+    /// What to do about this error, when the tool's message says enough to tell.
+    pub fn hint(&self) -> Option<&'static str> {
+        let text = match self {
+            HostError::Failed { stderr, .. } => stderr.as_str(),
+            HostError::Timeout { .. } => {
+                return Some("the device did not answer in time: check that it is booted and responsive");
+            }
+            _ => return None,
+        };
+        let t = text.to_ascii_lowercase();
+        if t.contains("device offline") {
+            Some("the device is offline: wait for it to finish booting, or run `adb reconnect`")
+        } else if t.contains("unauthorized") {
+            Some("accept the USB debugging prompt on the device, then retry")
+        } else if t.contains("not found") && (t.contains("device") || t.contains("emulator")) {
+            Some("start the emulator, and check the profile's serial against `harness devices`")
+        } else if t.contains("no devices/emulators") {
+            Some("no device is attached: start an emulator (`emulator -avd NAME`) and retry")
+        } else if t.contains("current state: shutdown") || t.contains("invalid device state") {
+            Some("boot the simulator first: xcrun simctl boot <udid>")
+        } else if t.contains("invalid device") {
+            Some("check the profile's udid against `harness devices` (xcrun simctl list devices)")
+        } else if t.contains("unknown package") || t.contains("not installed") {
+            Some("install the app on the device first (adb install / xcrun simctl install)")
+        } else {
+            None
         }
     }
 }
@@ -322,6 +466,58 @@ mod tests {
             .unwrap_err();
         assert!(matches!(err, HostError::Timeout { .. }), "{err:?}");
         assert!(started.elapsed() < Duration::from_secs(2));
+    }
+
+    #[test]
+    fn sensitive_commands_never_show_their_last_argument() {
+        let cmd = Cmd::new(
+            "sh",
+            vec!["-c".into(), "echo nope >&2; exit 1".into(), "hunter2".into()],
+        )
+        .sensitive(true);
+        assert_eq!(cmd.display(), "sh -c 'echo nope >&2; exit 1' <redacted>");
+        let err = cmd.run(Duration::from_secs(10)).unwrap_err().to_string();
+        assert!(!err.contains("hunter2") && err.contains("<redacted>"), "{err}");
+    }
+
+    #[test]
+    fn hints_from_tool_messages() {
+        let failed = |stderr: &str| HostError::Failed {
+            command: "adb".into(),
+            status: Some(1),
+            stderr: stderr.into(),
+        };
+        assert!(failed("error: device offline").hint().unwrap().contains("offline"));
+        assert!(
+            failed("error: device 'emulator-5556' not found")
+                .hint()
+                .unwrap()
+                .contains("serial")
+        );
+        assert!(
+            failed("An error was encountered processing the command (domain=com.apple.CoreSimulator.SimError, code=405):\nUnable to lookup in current state: Shutdown")
+                .hint()
+                .unwrap()
+                .contains("simctl boot")
+        );
+        assert_eq!(failed("something else").hint(), None);
+    }
+
+    #[test]
+    fn streams_collect_lines_and_die_with_the_stream() {
+        let stream = Cmd::new("sh", vec!["-c".into(), "echo one; echo two; sleep 30".into()])
+            .stream()
+            .unwrap();
+        let started = Instant::now();
+        let mut got = vec![];
+        while got.len() < 2 && started.elapsed() < Duration::from_secs(10) {
+            got.extend(stream.drain());
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        assert_eq!(got, vec!["one", "two"]);
+        assert!(stream.drain().is_empty());
+        drop(stream);
+        assert!(started.elapsed() < Duration::from_secs(10));
     }
 
     #[test]

@@ -10,6 +10,7 @@
 
 pub mod adb;
 pub mod command;
+pub mod keychain;
 pub mod simctl;
 
 use std::time::Duration;
