@@ -190,6 +190,8 @@ pub struct Device {
     /// While an event is applied: its due time. The app's timeline follows due times, not
     /// the moment a request happened to look at the device.
     processing_at: Option<u64>,
+    /// The on-disk keychain (knob `keychainDb`, iOS).
+    keychain_file: Option<crate::sim::keychain_file::KeychainFile>,
 }
 
 /// `mobile: queryAppState` values.
@@ -231,6 +233,39 @@ impl Device {
             log_read: 0,
             launches: vec![],
             processing_at: None,
+            keychain_file: None,
+        }
+    }
+
+    /// Writes the keychain to the `keychainDb` file when it changed (iOS; see
+    /// [`crate::sim::keychain_file`]). A failed write goes to the device log.
+    pub fn sync_keychain_file(&mut self) {
+        use crate::sim::keychain_file::{Items, KeychainFile};
+        let Some(path) = self
+            .knobs
+            .keychain_db
+            .clone()
+            .filter(|_| self.platform == Platform::Ios)
+        else {
+            self.keychain_file = None;
+            return;
+        };
+        let file = self
+            .keychain_file
+            .get_or_insert_with(|| KeychainFile::new(&path, BUNDLE_ID));
+        let mut items = Items::new();
+        for (k, i) in &self.storage.secure_store {
+            items.insert((k.clone(), IOS_SERVICE.to_string()), (i.modified_ms, i.value.clone()));
+        }
+        for (k, i) in &self.storage.native_keychain {
+            items.insert((k.clone(), BUNDLE_ID.to_string()), (i.modified_ms, i.value.clone()));
+        }
+        let before = file.last_error.clone();
+        file.sync(&items);
+        if let Some(e) = file.last_error.clone()
+            && Some(&e) != before.as_ref()
+        {
+            self.log(e);
         }
     }
 

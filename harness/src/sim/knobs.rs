@@ -34,6 +34,9 @@ pub struct Knobs {
     pub time_scale: f64,
     pub seed: Option<u64>,
     pub password: Option<String>,
+    /// iOS: a simulator keychain database (SQLite with the `genp` table) the device writes its
+    /// keychain items to, as securityd would (see `sim::keychain_file`).
+    pub keychain_db: Option<String>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
@@ -59,6 +62,7 @@ impl Default for Knobs {
             time_scale: 1.0,
             seed: None,
             password: None,
+            keychain_db: None,
         }
     }
 }

@@ -4,11 +4,13 @@
 //! `knobs` (the model's settings), `clock` (virtual time, seeded draws), `clerk` (the fake
 //! Clerk server side), `app` (one virtual device: app process, storage, auth state machines),
 //! `ui` (the screen tree), `source` / `find` / `render` (page source, locators, PNG),
-//! `server` (the Appium HTTP protocol).
+//! `server` (the Appium HTTP protocol), `keychain_file` (an iOS device's keychain written to a
+//! simulator keychain database on disk, knob `keychainDb`).
 pub mod app;
 pub mod clerk;
 pub mod clock;
 pub mod find;
+pub mod keychain_file;
 pub mod knobs;
 pub mod render;
 pub mod server;

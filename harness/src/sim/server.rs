@@ -375,6 +375,7 @@ fn create(farm: &Farm, caps: Map<String, Value>) -> Result<Value, WdError> {
         if cap_bool(&caps, "autoLaunch", true) {
             d.launch();
         }
+        d.sync_keychain_file();
     }
     let mut returned = caps.clone();
     returned.insert("platformName".into(), json!(platform.name()));
@@ -450,7 +451,9 @@ fn with_session<T>(
     let mut d = device
         .lock()
         .map_err(|_| WdError::unsupported("device state poisoned"))?;
-    f(info, &mut d)
+    let result = f(info, &mut d);
+    d.sync_keychain_file();
+    result
 }
 
 async fn get_session(State(farm): State<Arc<Farm>>, Path(sid): Path<String>) -> WdResult {

@@ -1,0 +1,185 @@
+//! A virtual iOS device's keychain, written to a simulator keychain database on disk.
+//!
+//! With the knob `keychainDb` (harness:options) pointing at a SQLite file that has the
+//! simulator keychain's `genp` table, the virtual device writes its keychain items there the
+//! way securityd does on a simulator (reference device-mechanics §4.1): one row per item with
+//! `acct` and `svce` as SHA-1 of the account and service, the access group
+//! `HARNESSVRT.<bundle id>` in clear, `pdmn = 'ck'`, `mdat` in Core Foundation seconds, and an
+//! opaque `data` blob (never the value in clear). A rewrite moves `mdat` and changes the blob;
+//! removed items lose their row; `clearKeychains` empties the table.
+//!
+//! This lets the host backend's keychain reader ([`crate::host::keychain`]) be tried, end to
+//! end, without a Mac: point a simulator profile's `dataPath` at the same folder.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use crate::host::keychain::sha1;
+
+/// Seconds between the UNIX epoch and Core Foundation's (2001-01-01).
+const CF_EPOCH_OFFSET: f64 = 978_307_200.0;
+
+/// The access-group prefix the virtual app is signed with (a made-up team id).
+pub const TEAM_ID: &str = "HARNESSVRT";
+
+/// One item as the device holds it: (account, service) → (modified ms, value).
+pub type Items = BTreeMap<(String, String), (u64, String)>;
+
+/// The database a virtual device mirrors its keychain into.
+#[derive(Debug)]
+pub struct KeychainFile {
+    path: PathBuf,
+    access_group: String,
+    /// What was last written: (account, service) → modified ms.
+    written: BTreeMap<(String, String), u64>,
+    /// A failed write, kept for the device log (the device keeps running).
+    pub last_error: Option<String>,
+}
+
+impl KeychainFile {
+    pub fn new(path: impl Into<PathBuf>, bundle_id: &str) -> KeychainFile {
+        KeychainFile {
+            path: path.into(),
+            access_group: format!("{TEAM_ID}.{bundle_id}"),
+            written: BTreeMap::new(),
+            last_error: None,
+        }
+    }
+
+    /// Brings the database in line with `items`; does nothing when nothing changed.
+    pub fn sync(&mut self, items: &Items) {
+        let current: BTreeMap<(String, String), u64> = items.iter().map(|(k, (m, _))| (k.clone(), *m)).collect();
+        if current == self.written {
+            return;
+        }
+        match self.write(items) {
+            Ok(()) => {
+                self.written = current;
+                self.last_error = None;
+            }
+            Err(e) => self.last_error = Some(format!("keychain file {}: {e}", self.path.display())),
+        }
+    }
+
+    fn write(&self, items: &Items) -> rusqlite::Result<()> {
+        let mut conn = rusqlite::Connection::open_with_flags(&self.path, rusqlite::OpenFlags::SQLITE_OPEN_READ_WRITE)?;
+        conn.busy_timeout(std::time::Duration::from_secs(2))?;
+        let tx = conn.transaction()?;
+        for (key, modified) in &self.written {
+            if !items.contains_key(key) {
+                tx.execute(
+                    "DELETE FROM genp WHERE acct = ?1 AND svce = ?2 AND agrp = ?3",
+                    rusqlite::params![sha1(&key.0).to_vec(), sha1(&key.1).to_vec(), self.access_group],
+                )?;
+            }
+            let _ = modified;
+        }
+        for ((account, service), (modified_ms, value)) in items {
+            if self.written.get(&(account.clone(), service.clone())) == Some(modified_ms) {
+                continue;
+            }
+            let mdat = *modified_ms as f64 / 1000.0 - CF_EPOCH_OFFSET;
+            let (acct, svce) = (sha1(account).to_vec(), sha1(service).to_vec());
+            let data = opaque(value, *modified_ms);
+            let updated = tx.execute(
+                "UPDATE genp SET mdat = ?1, data = ?2 WHERE acct = ?3 AND svce = ?4 AND agrp = ?5",
+                rusqlite::params![mdat, data, acct, svce, self.access_group],
+            )?;
+            if updated == 0 {
+                let persistref = sha1(&format!("{account}\u{0}{service}\u{0}{modified_ms}"))[..16].to_vec();
+                tx.execute(
+                    "INSERT INTO genp (cdat, mdat, acct, svce, data, agrp, pdmn, sync, tomb, musr, persistref, sha1) \
+                     VALUES (?1, ?1, ?2, ?3, ?4, ?5, 'ck', 0, 0, '', ?6, ?7)",
+                    rusqlite::params![
+                        mdat,
+                        acct,
+                        svce,
+                        data,
+                        self.access_group,
+                        persistref,
+                        sha1(&format!("{}{account}{service}", self.access_group)).to_vec()
+                    ],
+                )?;
+            }
+        }
+        tx.commit()
+    }
+}
+
+/// A stand-in for securityd's encrypted blob: version byte, then bytes that depend on the
+/// value and the write, never the value itself.
+fn opaque(value: &str, modified_ms: u64) -> Vec<u8> {
+    let mut out = vec![7u8, 0, 0, 0];
+    let mut block = sha1(&format!("{modified_ms}:{}", value.len()));
+    for chunk in value.as_bytes().chunks(20) {
+        block = sha1(&format!("{}{}", String::from_utf8_lossy(chunk), block.len()));
+        out.extend_from_slice(&block[..chunk.len()]);
+    }
+    out.extend_from_slice(&sha1(&format!("tag{modified_ms}"))[..16]);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::host::keychain::{Change, KEYCHAIN_DB, compare, read_items};
+
+    #[test]
+    fn mirrors_writes_rewrites_and_removals() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join(KEYCHAIN_DB);
+        rusqlite::Connection::open(&db)
+            .unwrap()
+            .execute_batch(crate::host::keychain::tests::SCHEMA)
+            .unwrap();
+        let bid = "com.harness.clerkconvex";
+        let mut file = KeychainFile::new(&db, bid);
+        let key = ("__clerk_client_jwt".to_string(), "app:no-auth".to_string());
+        let token = "eyJhbGciOiJIUzI1NiJ9.eyJzaWQiOiJzZXNzXzEifQ.c2ln";
+        let empty = read_items(&db, bid).unwrap();
+        let mut items = Items::new();
+        items.insert(key.clone(), (1_700_000_000_000, token.to_string()));
+        file.sync(&items);
+        assert_eq!(file.last_error, None);
+        let first = read_items(&db, bid).unwrap();
+        assert_eq!(first.len(), 1);
+        assert_eq!(first[0].access_group, format!("HARNESSVRT.{bid}"));
+        assert_eq!(first[0].modified, Some(1_700_000_000.0 - CF_EPOCH_OFFSET));
+        let bytes = std::fs::read(&db).unwrap();
+        assert!(
+            !bytes.windows(token.len()).any(|w| w == token.as_bytes()),
+            "the value is never in clear"
+        );
+        file.sync(&items);
+        assert_eq!(
+            compare(&first, &read_items(&db, bid).unwrap(), &key.0),
+            Change::Unchanged
+        );
+        items.insert(key.clone(), (1_700_000_005_000, token.to_string()));
+        file.sync(&items);
+        let rotated = read_items(&db, bid).unwrap();
+        assert_eq!(compare(&first, &rotated, &key.0), Change::Rotated);
+        assert_eq!(rotated[0].rowid, first[0].rowid, "a rewrite updates the row");
+        items.clear();
+        file.sync(&items);
+        assert_eq!(
+            compare(&rotated, &read_items(&db, bid).unwrap(), &key.0),
+            Change::Removed
+        );
+        assert_eq!(compare(&empty, &first, &key.0), Change::Added);
+    }
+
+    #[test]
+    fn a_missing_database_is_reported_not_created() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut file = KeychainFile::new(dir.path().join("nope/keychain.db"), "com.x");
+        let mut items = Items::new();
+        items.insert(("k".into(), "s".into()), (1, "v".into()));
+        file.sync(&items);
+        assert!(
+            file.last_error.as_deref().unwrap_or("").contains("nope"),
+            "{:?}",
+            file.last_error
+        );
+    }
+}
