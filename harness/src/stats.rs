@@ -275,6 +275,8 @@ pub struct CellStats {
     pub interval: Option<Interval>,
     /// `restore_ms` of passed and flaky cases that measured it.
     pub timing: Option<Timing>,
+    /// `cold_launch_ms` of the same cases (Android `am start -W`), when the backend measured it.
+    pub launch: Option<Timing>,
     /// Causes of any case that has one, by count descending, then name.
     pub causes: Vec<(String, u64)>,
 }
@@ -288,7 +290,9 @@ impl CellStats {
 
 /// Groups cases by (flow, device), in order of first appearance, and summarises each group.
 pub fn cell_stats(results: &RunResults) -> Vec<CellStats> {
-    let mut cells: Vec<(CellStats, Vec<u64>)> = Vec::new();
+    // Per cell: its counts, and the restore and cold-launch times of its passing cases.
+    type Times = (Vec<u64>, Vec<u64>);
+    let mut cells: Vec<(CellStats, Times)> = Vec::new();
     for case in &results.cases {
         let index = match cells
             .iter()
@@ -310,14 +314,15 @@ pub fn cell_stats(results: &RunResults) -> Vec<CellStats> {
                         pass_rate: None,
                         interval: None,
                         timing: None,
+                        launch: None,
                         causes: Vec::new(),
                     },
-                    Vec::new(),
+                    (Vec::new(), Vec::new()),
                 ));
                 cells.len() - 1
             }
         };
-        let (cell, restores) = &mut cells[index];
+        let (cell, (restores, launches)) = &mut cells[index];
         cell.runs += 1;
         match case.outcome {
             Outcome::Passed => cell.passed += 1,
@@ -334,6 +339,11 @@ pub fn cell_stats(results: &RunResults) -> Vec<CellStats> {
         {
             restores.push(ms);
         }
+        if matches!(case.outcome, Outcome::Passed | Outcome::Flaky)
+            && let Some(ms) = case.cold_launch_ms
+        {
+            launches.push(ms);
+        }
         if let Some(cause) = &case.cause {
             match cell.causes.iter_mut().find(|(name, _)| name == cause) {
                 Some((_, count)) => *count += 1,
@@ -343,13 +353,14 @@ pub fn cell_stats(results: &RunResults) -> Vec<CellStats> {
     }
     cells
         .into_iter()
-        .map(|(mut cell, restores)| {
+        .map(|(mut cell, (restores, launches))| {
             let decisive = cell.decisive();
             if decisive > 0 {
                 cell.pass_rate = Some(cell.passed as f64 / decisive as f64);
                 cell.interval = Some(wilson(cell.passed, decisive, Z95));
             }
             cell.timing = Timing::from_values(&restores);
+            cell.launch = Timing::from_values(&launches);
             cell.causes.sort_by(|x, y| y.1.cmp(&x.1).then_with(|| x.0.cmp(&y.0)));
             cell
         })
@@ -649,6 +660,7 @@ mod tests {
             steps: Vec::new(),
             snapshots: Vec::new(),
             restore_ms: restore,
+            cold_launch_ms: restore.map(|ms| ms / 2),
             artifacts: Vec::new(),
             seed: 0,
         }
@@ -719,6 +731,8 @@ mod tests {
                 n: 3
             })
         );
+        // Cold launches are summarised from the same (passed) cases.
+        assert_eq!(ios.launch.map(|t| (t.p50, t.max, t.n)), Some((100, 150, 3)));
         assert_eq!(
             ios.causes,
             vec![

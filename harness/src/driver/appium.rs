@@ -447,34 +447,12 @@ impl Device for AppiumDevice {
     }
 }
 
-/// `<string name="key_v1-K">envelope</string>` entries of a SharedPreferences XML file:
-/// (logical key without the `key_v1-` prefix, `SecureStore.xml`, envelope).
+/// expo-secure-store entries of a `SecureStore.xml` pulled from the device (see
+/// [`crate::host::adb::parse_secure_store`]); an unreadable file reads as no entries.
 pub fn parse_shared_prefs(xml: &str) -> Vec<(String, String, String)> {
-    let mut out = vec![];
-    let mut rest = xml;
-    while let Some(start) = rest.find("<string name=\"") {
-        rest = &rest[start + 14..];
-        let Some(end_name) = rest.find('"') else { break };
-        let name = unescape(&rest[..end_name]);
-        let Some(gt) = rest.find('>') else { break };
-        let Some(close) = rest.find("</string>") else { break };
-        if close < gt {
-            break;
-        }
-        let value = unescape(&rest[gt + 1..close]);
-        let key = name.split_once('-').map(|(_, k)| k.to_string()).unwrap_or(name.clone());
-        out.push((key, "SecureStore.xml".into(), value));
-        rest = &rest[close..];
-    }
-    out
-}
-
-fn unescape(s: &str) -> String {
-    s.replace("&quot;", "\"")
-        .replace("&apos;", "'")
-        .replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&amp;", "&")
+    crate::host::adb::parse_secure_store("", xml)
+        .map(crate::host::adb::secure_store_entries)
+        .unwrap_or_default()
 }
 
 #[cfg(test)]
@@ -489,7 +467,7 @@ mod tests {
             e,
             vec![(
                 "__clerk_client_jwt".to_string(),
-                "SecureStore.xml".to_string(),
+                "SecureStore.xml:key_v1".to_string(),
                 "{\"ct\":\"AA==\"}".to_string()
             )]
         );

@@ -1,12 +1,17 @@
 //! Device backends and what the executor needs from a device.
 //!
 //! `appium` (any Appium-compatible server: the virtual farm, a local Appium, a Grid, a
-//! cloud farm) is reached through thirtyfour with our `transport`; `mobile` holds the typed
+//! cloud farm) is reached through thirtyfour with our `transport`; `android_host` (adb) and
+//! `ios_host` (xcrun simctl) drive local emulators and simulators with host tools alone
+//! (profile `backend: host`), and `hybrid` joins Appium with one of them (`appium+host`); `mobile` holds the typed
 //! `mobile:` commands with each platform's argument names; `hierarchy` parses page source
 //! and `select` evaluates Maestro selectors over it. Every operation a backend cannot do
 //! returns [`DriverError::Unsupported`], never a silent no-op.
+pub mod android_host;
 pub mod appium;
 pub mod hierarchy;
+pub mod hybrid;
+pub mod ios_host;
 pub mod mobile;
 pub mod select;
 pub mod transport;
@@ -28,6 +33,10 @@ pub enum DriverError {
     /// The server refused to create a session.
     #[error("the device refused to start a session: {0}")]
     SessionNotCreated(String),
+    /// A host tool (`adb`, `xcrun simctl`) failed, is missing, or answered something unreadable.
+    /// The message names the command, quotes the tool's error and says what to do.
+    #[error("{0}")]
+    Host(String),
     /// Any other error the server reported for a command.
     #[error("{command} failed: {message}")]
     Command { command: String, message: String },
@@ -37,6 +46,15 @@ impl DriverError {
     /// Infrastructure errors make a case an `error`, not a `failure`.
     pub fn is_infrastructure(&self) -> bool {
         !matches!(self, DriverError::Command { .. })
+    }
+}
+
+impl From<crate::host::HostError> for DriverError {
+    fn from(e: crate::host::HostError) -> Self {
+        match e.hint() {
+            Some(hint) => DriverError::Host(format!("{e} ({hint})")),
+            None => DriverError::Host(e.to_string()),
+        }
     }
 }
 
@@ -67,6 +85,11 @@ pub trait Device: Send {
     /// Launch to signed-in of the last cold start, as the device itself measured it (virtual
     /// devices); others are timed by the harness.
     async fn last_restore_ms(&mut self) -> Option<u64> {
+        None
+    }
+    /// The last cold launch as the device's launcher measured it (process start to first
+    /// frame: `am start -W`'s `TotalTime`), for backends that can ask; taken once per launch.
+    async fn take_cold_launch_ms(&mut self) -> Option<u64> {
         None
     }
     async fn source(&mut self) -> Result<String, DriverError>;

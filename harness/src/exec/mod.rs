@@ -75,6 +75,8 @@ pub struct FlowOutcome {
     /// The first error (failed or infra), with the diagnosis when there is one.
     pub error: Option<StepError>,
     pub restore_ms: Option<u64>,
+    /// The restoring cold start's launch time as the device measured it (`am start -W`).
+    pub cold_launch_ms: Option<u64>,
 }
 
 /// Variables visible to a flow: `-e` values, the process environment, built-ins.
@@ -769,6 +771,12 @@ impl<'a> Executor<'a> {
                 self.relaunched_at = (self.stopped && keeps_storage).then(Instant::now);
                 self.stopped = false;
                 self.device.launch_app().await?;
+                // Taken after every launch, kept for the first cold start that can restore.
+                if let Some(ms) = self.device.take_cold_launch_ms().await
+                    && self.relaunched_at.is_some()
+                {
+                    self.out.cold_launch_ms.get_or_insert(ms);
+                }
             }
             C::StopApp { .. } | C::KillApp { .. } => {
                 self.device.terminate_app().await?;

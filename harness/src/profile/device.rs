@@ -193,8 +193,8 @@ impl DeviceKind {
     fn keys(self) -> &'static [&'static str] {
         match self {
             DeviceKind::Virtual => &["virtual"],
-            DeviceKind::IosSimulator => &["udid", "deviceName", "osVersion"],
-            DeviceKind::AndroidEmulator => &["serial", "avd"],
+            DeviceKind::IosSimulator => &["udid", "deviceName", "osVersion", "url", "capabilities"],
+            DeviceKind::AndroidEmulator => &["serial", "avd", "url", "capabilities"],
             DeviceKind::Appium | DeviceKind::Grid => &["url", "capabilities"],
             DeviceKind::BrowserStack | DeviceKind::SauceLabs | DeviceKind::LambdaTest => {
                 &["url", "capabilities", "credentials"]
@@ -308,7 +308,13 @@ pub struct IosSimulator {
     pub device: SimulatorRef,
     /// iOS version of the simulator runtime (`"18.2"`), when the name alone is ambiguous.
     pub os_version: Option<String>,
+    /// The local Appium server for backends `appium` and `appium+host` (`url`, default
+    /// [`LOCAL_APPIUM_URL`], and extra `capabilities`).
+    pub appium: AppiumServer,
 }
+
+/// Where backends `appium` and `appium+host` find Appium for a local device by default.
+pub const LOCAL_APPIUM_URL: &str = "http://127.0.0.1:4723";
 
 /// How a simulator is picked: by its UDID (exact) or by its device name (`iPhone 16`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -317,9 +323,18 @@ pub enum SimulatorRef {
     DeviceName(String),
 }
 
-/// A local Android emulator: a running one by its adb serial, or an AVD to boot.
+/// A local Android emulator.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AndroidEmulator {
+    /// Which emulator.
+    pub device: EmulatorRef,
+    /// The local Appium server, as for [`IosSimulator::appium`].
+    pub appium: AppiumServer,
+}
+
+/// How an emulator is picked: a running one by its adb serial, or an AVD to boot.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum AndroidEmulator {
+pub enum EmulatorRef {
     /// The adb serial of a running emulator (`emulator-5554`).
     Serial(String),
     /// The name of an Android Virtual Device to boot.
@@ -699,15 +714,21 @@ fn lower_target(
                     return None;
                 }
             };
-            Some(Target::IosSimulator(IosSimulator { device, os_version }))
+            let appium = local_appium(sink, map, platform)?;
+            Some(Target::IosSimulator(IosSimulator {
+                device,
+                os_version,
+                appium,
+            }))
         }
         DeviceKind::AndroidEmulator => {
             let serial = map.get("serial").and_then(|n| nonempty_string(sink, n, "serial"));
             let avd_node = map.get("avd");
             let avd = avd_node.and_then(|n| nonempty_string(sink, n, "avd"));
-            match (serial, avd) {
-                (Some(serial), None) => Some(Target::AndroidEmulator(AndroidEmulator::Serial(serial))),
-                (None, Some(avd)) => Some(Target::AndroidEmulator(AndroidEmulator::Avd(avd))),
+            let appium = local_appium(sink, map, platform);
+            let device = match (serial, avd) {
+                (Some(serial), None) => Some(EmulatorRef::Serial(serial)),
+                (None, Some(avd)) => Some(EmulatorRef::Avd(avd)),
                 (Some(_), Some(_)) => {
                     let pos = avd_node.map_or(kind_node.pos, |n| n.pos);
                     sink.error(pos, "avd", "give serial or avd, not both")
@@ -721,7 +742,11 @@ fn lower_target(
                     }
                     None
                 }
-            }
+            };
+            Some(Target::AndroidEmulator(AndroidEmulator {
+                device: device?,
+                appium: appium?,
+            }))
         }
         DeviceKind::Appium | DeviceKind::Grid => {
             let url = match map.get("url") {
@@ -790,6 +815,24 @@ fn lower_target(
             }))
         }
     }
+}
+
+/// `url` and `capabilities` of a local device: the Appium server that backends `appium` and
+/// `appium+host` use (default [`LOCAL_APPIUM_URL`]).
+fn local_appium(sink: &mut Sink, map: &mut MapView<'_>, platform: Option<Platform>) -> Option<AppiumServer> {
+    let url = match map.get("url") {
+        Some(n) => url(sink, n, "url"),
+        None => Some(LOCAL_APPIUM_URL.to_string()),
+    };
+    let capabilities = match map.get("capabilities") {
+        Some(n) if n.is_null() => Some(Capabilities::new()),
+        Some(n) => capabilities(sink, n, DeviceKind::Appium, platform),
+        None => Some(Capabilities::new()),
+    };
+    Some(AppiumServer {
+        url: url?,
+        capabilities: capabilities?,
+    })
 }
 
 fn lower_virtual(sink: &mut Sink, node: Option<&Node>) -> Option<VirtualKnobs> {
@@ -1925,6 +1968,10 @@ osVersion: \"18.2\"
             Target::IosSimulator(IosSimulator {
                 device: SimulatorRef::DeviceName("iPhone 16".into()),
                 os_version: Some("18.2".into()),
+                appium: AppiumServer {
+                    url: LOCAL_APPIUM_URL.into(),
+                    capabilities: Capabilities::new(),
+                },
             })
         );
         let p = ok("\
@@ -1933,11 +1980,23 @@ platform: Android
 kind: Android-Emulator
 backend: appium+host
 avd: Pixel_8_API_35
+url: http://127.0.0.1:4724
+capabilities:
+  appium:systemPort: 8201
 ");
         assert_eq!(p.backend, Backend::AppiumAndHost);
         assert_eq!(
             p.target,
-            Target::AndroidEmulator(AndroidEmulator::Avd("Pixel_8_API_35".into()))
+            Target::AndroidEmulator(AndroidEmulator {
+                device: EmulatorRef::Avd("Pixel_8_API_35".into()),
+                appium: AppiumServer {
+                    url: "http://127.0.0.1:4724".into(),
+                    capabilities: serde_json::json!({"appium:systemPort": 8201})
+                        .as_object()
+                        .cloned()
+                        .unwrap(),
+                },
+            })
         );
     }
 

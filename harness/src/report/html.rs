@@ -590,6 +590,9 @@ fn case_details(out: &mut String, idx: usize, case: &CaseResult, images: &ImageP
     if let Some(ms) = case.restore_ms {
         let _ = write!(summary, " · restored in {ms} ms");
     }
+    if let Some(ms) = case.cold_launch_ms {
+        let _ = write!(summary, " · cold launch {ms} ms");
+    }
     let _ = writeln!(
         out,
         "<details class=\"case\" id=\"case-{idx}\" data-outcome=\"{outcome}\"><summary>{summary}</summary><div>"
@@ -1186,6 +1189,7 @@ mod tests {
             // Out of order on purpose: the page orders snapshots by time.
             snapshots: vec![after, before],
             restore_ms: (!failed).then_some(1_000 + u64::from(iteration) * 37),
+            cold_launch_ms: None,
             artifacts: vec![format!("{dir}/before-quit.png"), format!("{dir}/device.log")],
             seed: u64::from(iteration),
         }

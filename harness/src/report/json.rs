@@ -168,6 +168,8 @@ mod strict {
         snapshots: Vec<Snapshot>,
         #[serde(default)]
         restore_ms: Option<u64>,
+        #[serde(default)]
+        cold_launch_ms: Option<u64>,
         artifacts: Vec<String>,
         seed: u64,
     }
@@ -243,6 +245,7 @@ mod strict {
                 steps: c.steps.into_iter().map(Into::into).collect(),
                 snapshots: c.snapshots.into_iter().map(Into::into).collect(),
                 restore_ms: c.restore_ms,
+                cold_launch_ms: c.cold_launch_ms,
                 artifacts: c.artifacts,
                 seed: c.seed,
             }

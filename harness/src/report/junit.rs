@@ -141,6 +141,9 @@ fn test_case(case: &CaseResult) -> TestCase {
     if let Some(restore_ms) = case.restore_ms {
         test_case.add_property(Property::new("restore_ms", restore_ms.to_string()));
     }
+    if let Some(ms) = case.cold_launch_ms {
+        test_case.add_property(Property::new("cold_launch_ms", ms.to_string()));
+    }
     let out = system_out(case);
     if !out.is_empty() {
         // Without the final newline, which a JUnit reader drops anyway.

@@ -152,6 +152,7 @@ pub(crate) mod fixture {
             steps,
             snapshots: Vec::new(),
             restore_ms: None,
+            cold_launch_ms: None,
             artifacts: Vec::new(),
             seed: 7 + u64::from(iteration),
         }

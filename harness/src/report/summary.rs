@@ -171,7 +171,12 @@ pub fn statistics_section(results: &RunResults) -> String {
             .as_ref()
             .map(|t| format!("  restore {} / {} / {} ms", t.p50, t.p90, t.max))
             .unwrap_or_default();
-        let _ = writeln!(out, "  {} on {}: {rate}{timing}", c.flow, c.device);
+        let launch = c
+            .launch
+            .as_ref()
+            .map(|t| format!("  cold launch {} / {} / {} ms", t.p50, t.p90, t.max))
+            .unwrap_or_default();
+        let _ = writeln!(out, "  {} on {}: {rate}{timing}{launch}", c.flow, c.device);
     }
     let comparisons = crate::stats::platform_comparisons(&cells);
     if !comparisons.is_empty() {

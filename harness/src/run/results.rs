@@ -128,6 +128,10 @@ pub struct CaseResult {
     /// Cold start (relaunch) to the signed-in screen, ms, when measured.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub restore_ms: Option<u64>,
+    /// That cold start's launch, process start to first frame, as the device measured it
+    /// (Android `am start -W` TotalTime), ms; host backends only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cold_launch_ms: Option<u64>,
     /// Artifact paths relative to the run directory.
     pub artifacts: Vec<String>,
     /// The seed the case's device used.

@@ -16,10 +16,14 @@ use serde_json::{Map, json};
 use tokio::sync::Semaphore;
 
 use crate::driver::Device;
+use crate::driver::android_host::AndroidHost;
 use crate::driver::appium::{AppiumDevice, SessionSpec};
+use crate::driver::hybrid::Hybrid;
+use crate::driver::ios_host::{IosHost, StorageNames};
 use crate::exec::{Executor, StepError, Vars};
 use crate::flow::load::FlowSet;
-use crate::profile::device::{DeviceProfile, Platform as ProfilePlatform, Target};
+use crate::profile::app::AppProfile;
+use crate::profile::device::{Backend, DeviceProfile, EmulatorRef, Platform as ProfilePlatform, Target};
 use crate::run::plan::CaseSpec;
 use crate::run::results::{CaseResult, Outcome};
 use crate::sim::Platform;
@@ -97,15 +101,21 @@ pub fn session_spec(
                 caps.insert("appium:platformVersion".into(), json!(v));
             }
             caps.insert("appium:noReset".into(), json!(true));
-            ("http://127.0.0.1:4723".to_string(), false)
+            for (k, v) in &sim.appium.capabilities {
+                caps.insert(k.clone(), v.clone());
+            }
+            (sim.appium.url.clone(), false)
         }
         Target::AndroidEmulator(e) => {
-            match e {
-                crate::profile::device::AndroidEmulator::Serial(s) => caps.insert("appium:udid".into(), json!(s)),
-                crate::profile::device::AndroidEmulator::Avd(a) => caps.insert("appium:avd".into(), json!(a)),
+            match &e.device {
+                EmulatorRef::Serial(s) => caps.insert("appium:udid".into(), json!(s)),
+                EmulatorRef::Avd(a) => caps.insert("appium:avd".into(), json!(a)),
             };
             caps.insert("appium:noReset".into(), json!(true));
-            ("http://127.0.0.1:4723".to_string(), false)
+            for (k, v) in &e.appium.capabilities {
+                caps.insert(k.clone(), v.clone());
+            }
+            (e.appium.url.clone(), false)
         }
         Target::Appium(s) | Target::Grid(s) => {
             for (k, v) in &s.capabilities {
@@ -150,6 +160,58 @@ pub fn session_spec(
         capabilities: caps,
         is_virtual,
     })
+}
+
+/// Opens a device session with the profile's backend: Appium, the host tools (`adb`,
+/// `xcrun simctl`), or both.
+pub async fn open_device(
+    profile: &DeviceProfile,
+    app_id: &str,
+    seed: u64,
+    app: Option<&AppProfile>,
+    farm_url: Option<&str>,
+) -> Result<Box<dyn Device>, String> {
+    let appium = || async {
+        let spec = session_spec(profile, app_id, seed, farm_url)?;
+        AppiumDevice::connect(&spec)
+            .await
+            .map(|d| Box::new(d) as Box<dyn Device>)
+            .map_err(|e| e.to_string())
+    };
+    if profile.backend == Backend::Appium {
+        return appium().await;
+    }
+    let host: Box<dyn Device> = match &profile.target {
+        Target::AndroidEmulator(e) => Box::new(AndroidHost::open(&e.device, app_id).await.map_err(|e| e.to_string())?),
+        Target::IosSimulator(sim) => {
+            let names = match app {
+                Some(a) => StorageNames::new(&a.secure_store.session_keys, Some(&a.secure_store.ios_service)),
+                None => StorageNames::new(&[], None),
+            };
+            Box::new(
+                IosHost::open(&sim.device, sim.os_version.as_deref(), app_id, names)
+                    .await
+                    .map_err(|e| e.to_string())?,
+            )
+        }
+        // The profile loader refuses host backends on other kinds.
+        _ => {
+            return Err(format!(
+                "backend {} needs a local simulator or emulator",
+                profile.backend
+            ));
+        }
+    };
+    if profile.backend == Backend::Host {
+        return Ok(host);
+    }
+    match appium().await {
+        Ok(ui) => Ok(Box::new(Hybrid { ui, host })),
+        Err(e) => {
+            let _ = host.quit().await;
+            Err(e)
+        }
+    }
 }
 
 /// Runs every case and returns their results (in plan order).
@@ -243,6 +305,7 @@ fn blank(case: &CaseSpec, platform: &str, outcome: Outcome, message: Option<Stri
         steps: vec![],
         snapshots: vec![],
         restore_ms: None,
+        cold_launch_ms: None,
         artifacts: vec![],
         seed: case.seed,
     }
@@ -329,11 +392,15 @@ async fn attempt(
     let platform = platform_of(profile);
     let mut result = blank(case, platform.name(), Outcome::Passed, None);
     let open = || async {
-        let spec = session_spec(profile, app_id, seed, config.farm_url.as_deref())?;
-        AppiumDevice::connect(&spec)
-            .await
-            .map(|d| Box::new(d) as Box<dyn Device>)
-            .map_err(|e| format!("cannot open a session on {}: {e}", case.device))
+        open_device(
+            profile,
+            app_id,
+            seed,
+            flows.app_of(&case.flow_file),
+            config.farm_url.as_deref(),
+        )
+        .await
+        .map_err(|e| format!("cannot open a session on {}: {e}", case.device))
     };
     // Real devices reuse the lane's session; virtual cases get a fresh device each.
     let mut fresh: Option<Box<dyn Device>> = None;
@@ -418,6 +485,7 @@ async fn run_on(
             result.snapshots = out.snapshots;
             result.artifacts = out.artifacts;
             result.restore_ms = out.restore_ms;
+            result.cold_launch_ms = out.cold_launch_ms;
             match out.error {
                 None => {}
                 Some(StepError::Infra(m)) => {

@@ -1,0 +1,357 @@
+//! The Android host backend: a local emulator driven by `adb` alone (profile `backend: host`).
+//!
+//! - Screen: `uiautomator dump` + `exec-out cat` give the UI tree (the UiAutomator2 format the
+//!   selectors read), `input tap|swipe|text|keyevent` act on it, `exec-out screencap -p`
+//!   takes screenshots.
+//! - App: `cmd package resolve-activity --brief` finds the launcher activity once;
+//!   `am start -W -n` launches and reports the cold-start time (`TotalTime` when
+//!   `LaunchState: COLD`), `am force-stop` quits, `pidof` + `dumpsys activity activities` give
+//!   the app state, `pm clear` wipes its data.
+//! - Session storage: `exec-out run-as PKG cat shared_prefs/SecureStore.xml` (debuggable
+//!   builds), read as expo-secure-store entries (the values stay encrypted; only their digests
+//!   are recorded).
+//! - Device: `svc wifi|data`, `input keyevent HOME|BACK`, `am start -a VIEW -d URL`, and a
+//!   background `logcat` of the `ReactNativeJS` tag.
+//!
+//! Every argument that reaches the device shell is quoted (see [`crate::host::command`]);
+//! typed text is marked sensitive so it never appears in a message.
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use crate::driver::{Device, DriverError, StorageRead};
+use crate::host::adb;
+use crate::host::command::{Cmd, HostError, LineStream};
+use crate::profile::device::EmulatorRef;
+use crate::sim::Platform;
+
+/// Most adb calls answer in well under a second; a slow emulator gets this long.
+const TIMEOUT: Duration = Duration::from_secs(30);
+/// `am start -W` waits for the first frame of a cold start.
+const LAUNCH_TIMEOUT: Duration = Duration::from_secs(90);
+/// Where the UI tree is dumped on the device.
+const DUMP_PATH: &str = "/sdcard/window_dump.xml";
+
+/// A local Android emulator (or device) driven through `adb -s SERIAL`.
+#[derive(Debug)]
+pub struct AndroidHost {
+    serial: String,
+    package: String,
+    /// `PKG/.Activity`, resolved when the session opens.
+    component: String,
+    /// Whether the app was stopped since the last launch (the next launch is cold).
+    stopped: bool,
+    cold_launch_ms: Option<u64>,
+    log: Option<LineStream>,
+}
+
+fn adb(args: Vec<String>) -> Cmd {
+    Cmd::new("adb", args)
+}
+
+impl AndroidHost {
+    /// Opens a session on a running emulator: checks that adb sees it online and that the app
+    /// has a launcher activity, and starts following its JS log.
+    pub async fn open(device: &EmulatorRef, package: &str) -> Result<AndroidHost, DriverError> {
+        let serial = match device {
+            EmulatorRef::Serial(s) => s.clone(),
+            EmulatorRef::Avd(avd) => {
+                return Err(DriverError::Host(format!(
+                    "backend host drives a running emulator by its adb serial, but the profile names the AVD {avd}: \
+                     start it (emulator -avd {avd}) and write its serial in the profile (serial: emulator-5554; \
+                     `harness devices` lists them)"
+                )));
+            }
+        };
+        if package.is_empty() {
+            return Err(DriverError::Host(
+                "the flow's app profile has no android.package: backend host needs it".into(),
+            ));
+        }
+        let out = adb(adb::devices_args()).run_async(TIMEOUT).await?;
+        let devices = adb::parse_devices(&out.stdout_text())?;
+        match devices.iter().find(|d| d.serial == serial) {
+            None => {
+                let seen: Vec<&str> = devices.iter().map(|d| d.serial.as_str()).collect();
+                return Err(DriverError::Host(format!(
+                    "adb does not see {serial} (`adb devices -l` lists: {}): start the emulator, or fix serial in the device profile",
+                    if seen.is_empty() {
+                        "nothing".to_string()
+                    } else {
+                        seen.join(", ")
+                    }
+                )));
+            }
+            Some(d) if d.state != adb::AdbState::Device => {
+                return Err(DriverError::Host(format!(
+                    "{serial} is {} in `adb devices -l`: {}",
+                    d.state.as_str(),
+                    match d.state {
+                        adb::AdbState::Unauthorized => "accept the USB debugging prompt on the device",
+                        adb::AdbState::Offline => "wait for it to finish booting, or run `adb reconnect`",
+                        _ => "bring it to the `device` state (booted, authorised) and retry",
+                    }
+                )));
+            }
+            Some(_) => {}
+        }
+        let out = adb(adb::resolve_activity_args(&serial, package))
+            .run_async(TIMEOUT)
+            .await?;
+        let component = adb::parse_resolve_activity(&out.stdout_text()).ok_or_else(|| {
+            DriverError::Host(format!(
+                "{package} has no launcher activity on {serial} (`cmd package resolve-activity --brief {package}` said {:?}): install the app first (adb install app.apk)",
+                out.stdout_text().trim()
+            ))
+        })?;
+        let now_ms = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_millis() as u64)
+            .unwrap_or(0);
+        // The log is a convenience: a failure to follow it never fails the session.
+        let log = adb(adb::logcat_follow_args(&serial, now_ms)).stream().ok();
+        Ok(AndroidHost {
+            serial,
+            package: package.to_string(),
+            component,
+            stopped: false,
+            cold_launch_ms: None,
+            log,
+        })
+    }
+
+    async fn shell(&self, args: Vec<String>) -> Result<String, DriverError> {
+        Ok(adb(args).run_async(TIMEOUT).await?.stdout_text())
+    }
+
+    async fn is_running(&self) -> Result<bool, DriverError> {
+        let out = adb(adb::pidof_args(&self.serial, &self.package))
+            .run_unchecked_async(TIMEOUT)
+            .await?;
+        // pidof exits 1 with no output when nothing runs; adb errors go to stderr.
+        if !out.success() && !out.stderr.trim().is_empty() {
+            return Err(HostError::Failed {
+                command: format!("adb -s {} shell pidof {}", self.serial, self.package),
+                status: out.status,
+                stderr: out.stderr,
+            }
+            .into());
+        }
+        Ok(adb::parse_pidof(&out.stdout_text()).is_some())
+    }
+
+    async fn start(&mut self) -> Result<adb::StartResult, DriverError> {
+        let cold = self.stopped;
+        let out = adb(adb::am_start_args(&self.serial, &self.component))
+            .run_async(LAUNCH_TIMEOUT)
+            .await?;
+        let text = out.stdout_text();
+        let started = adb::parse_am_start(&text)?;
+        if started.status != "ok" {
+            return Err(DriverError::Host(format!(
+                "`am start -W -n {}` on {} reported Status: {} (the app did not draw its first frame in time)",
+                self.component, self.serial, started.status
+            )));
+        }
+        let is_cold = match started.launch_state.as_deref() {
+            Some(state) => state.eq_ignore_ascii_case("COLD"),
+            None => cold,
+        };
+        if is_cold {
+            self.cold_launch_ms = started.total_time_ms;
+        }
+        self.stopped = false;
+        Ok(started)
+    }
+
+    async fn keys(&self, codes: &[u32]) -> Result<(), DriverError> {
+        self.shell(adb::keyevent_args(&self.serial, codes)).await.map(|_| ())
+    }
+}
+
+#[async_trait::async_trait]
+impl Device for AndroidHost {
+    fn platform(&self) -> Platform {
+        Platform::Android
+    }
+
+    fn app_id(&self) -> &str {
+        &self.package
+    }
+
+    async fn take_cold_launch_ms(&mut self) -> Option<u64> {
+        self.cold_launch_ms.take()
+    }
+
+    async fn source(&mut self) -> Result<String, DriverError> {
+        let said = self
+            .shell(adb::uiautomator_dump_to_args(&self.serial, DUMP_PATH))
+            .await?;
+        let path = adb::parse_uiautomator_dump(&said)?;
+        let out = adb(adb::cat_args(&self.serial, &path)).run_async(TIMEOUT).await?;
+        String::from_utf8(out.stdout)
+            .map_err(|_| DriverError::Host(format!("the UI dump {path} on {} is not UTF-8 text", self.serial)))
+    }
+
+    async fn screenshot(&mut self) -> Result<Vec<u8>, DriverError> {
+        let out = adb(adb::screencap_args(&self.serial)).run_async(TIMEOUT).await?;
+        if !out.stdout.starts_with(b"\x89PNG\r\n\x1a\n") {
+            return Err(DriverError::Host(format!(
+                "`adb -s {} exec-out screencap -p` did not return a PNG ({} bytes)",
+                self.serial,
+                out.stdout.len()
+            )));
+        }
+        Ok(out.stdout)
+    }
+
+    async fn press(&mut self, x: i32, y: i32, hold_ms: u64) -> Result<(), DriverError> {
+        self.shell(adb::input_press_args(&self.serial, x, y, hold_ms))
+            .await
+            .map(|_| ())
+    }
+
+    async fn type_text(&mut self, text: &str, sensitive: bool) -> Result<(), DriverError> {
+        let chunks = adb::text_chunks(text).map_err(|e| {
+            if sensitive {
+                // The error quotes the offending character: never for a secret.
+                DriverError::Host(
+                    "`adb shell input text` can only type printable ASCII, and this secret has other characters; \
+                     use backend appium or appium+host"
+                        .into(),
+                )
+            } else {
+                e.into()
+            }
+        })?;
+        for chunk in chunks {
+            adb(adb::input_text_args(&self.serial, &chunk))
+                .sensitive(sensitive)
+                .run_async(TIMEOUT)
+                .await?;
+        }
+        Ok(())
+    }
+
+    async fn erase_text(&mut self, characters: u32) -> Result<(), DriverError> {
+        self.keys(&[adb::KEYCODE_MOVE_END]).await?;
+        let mut left = characters;
+        while left > 0 {
+            let n = left.min(50);
+            self.keys(&vec![adb::KEYCODE_DEL; n as usize]).await?;
+            left -= n;
+        }
+        Ok(())
+    }
+
+    async fn launch_app(&mut self) -> Result<(), DriverError> {
+        self.start().await.map(|_| ())
+    }
+
+    async fn terminate_app(&mut self) -> Result<bool, DriverError> {
+        let running = self.is_running().await?;
+        self.shell(adb::force_stop_args(&self.serial, &self.package)).await?;
+        self.stopped = true;
+        Ok(running)
+    }
+
+    async fn app_state(&mut self) -> Result<i64, DriverError> {
+        if !self.is_running().await? {
+            return Ok(1);
+        }
+        let dump = self.shell(adb::dumpsys_activities_args(&self.serial)).await?;
+        Ok(if adb::is_resumed(&dump, &self.package) { 4 } else { 3 })
+    }
+
+    async fn clear_app(&mut self) -> Result<(), DriverError> {
+        let said = self.shell(adb::pm_clear_args(&self.serial, &self.package)).await?;
+        if !said.contains("Success") {
+            return Err(DriverError::Host(format!(
+                "`pm clear {}` on {} did not report Success: {:?}",
+                self.package,
+                self.serial,
+                said.trim()
+            )));
+        }
+        self.stopped = true;
+        Ok(())
+    }
+
+    async fn clear_keychain(&mut self) -> Result<(), DriverError> {
+        // Android has no keychain: expo-secure-store data is app data, cleared by clearState.
+        Ok(())
+    }
+
+    async fn background(&mut self, seconds: f64) -> Result<(), DriverError> {
+        self.keys(&[adb::KEYCODE_HOME]).await?;
+        tokio::time::sleep(Duration::from_secs_f64(seconds.max(0.0))).await;
+        self.start().await.map(|_| ())
+    }
+
+    async fn set_network(&mut self, online: bool) -> Result<(), DriverError> {
+        self.shell(adb::svc_wifi_args(&self.serial, online)).await?;
+        self.shell(adb::svc_data_args(&self.serial, online)).await?;
+        Ok(())
+    }
+
+    async fn open_link(&mut self, url: &str) -> Result<(), DriverError> {
+        let out = self.shell(adb::view_args(&self.serial, url, &self.package)).await?;
+        adb::parse_am_start(&out)?;
+        Ok(())
+    }
+
+    async fn press_back(&mut self) -> Result<(), DriverError> {
+        self.keys(&[adb::KEYCODE_BACK]).await
+    }
+
+    async fn hide_keyboard(&mut self) -> Result<(), DriverError> {
+        let dump = self.shell(adb::dumpsys_input_method_args(&self.serial)).await?;
+        if adb::is_keyboard_shown(&dump) {
+            self.keys(&[adb::KEYCODE_BACK]).await?;
+        }
+        Ok(())
+    }
+
+    async fn secure_storage(&mut self) -> Result<StorageRead, DriverError> {
+        let out = adb(adb::read_secure_store_exec_out_args(&self.serial, &self.package))
+            .run_unchecked_async(TIMEOUT)
+            .await?;
+        let text = format!("{}\n{}", out.stdout_text(), out.stderr);
+        if let Some(err) = adb::run_as_error(&self.package, &text) {
+            return Err(err.into());
+        }
+        if adb::is_no_such_file(&text) {
+            // The app never wrote to expo-secure-store (or its data was cleared).
+            return Ok(StorageRead {
+                source: "run-as".into(),
+                entries: vec![],
+            });
+        }
+        if !out.success() {
+            return Err(HostError::Failed {
+                command: format!(
+                    "adb -s {} exec-out run-as {} cat {}",
+                    self.serial,
+                    self.package,
+                    adb::SECURE_STORE_PREFS
+                ),
+                status: out.status,
+                stderr: text.trim().to_string(),
+            }
+            .into());
+        }
+        let prefs = adb::parse_secure_store(&self.package, &out.stdout_text())?;
+        Ok(StorageRead {
+            source: "run-as".into(),
+            entries: adb::secure_store_entries(prefs),
+        })
+    }
+
+    async fn logs(&mut self) -> Result<Vec<String>, DriverError> {
+        Ok(self.log.as_ref().map(LineStream::drain).unwrap_or_default())
+    }
+
+    async fn quit(self: Box<Self>) -> Result<(), DriverError> {
+        // Dropping the log stream stops `adb logcat`; the app is left as the flow left it.
+        Ok(())
+    }
+}

@@ -1,0 +1,95 @@
+//! `backend: appium+host`: Appium for what it does (the screen, the app's lifecycle), the
+//! host tools for what it cannot do well: secure storage (the simulator keychain database,
+//! `run-as` SecureStore.xml), clearing the keychain (`simctl keychain reset`), and the app's
+//! JS log (`log stream`, `logcat`).
+
+use crate::driver::{Device, DriverError, StorageRead};
+use crate::sim::Platform;
+
+/// A device seen through two backends.
+pub struct Hybrid {
+    /// The Appium session.
+    pub ui: Box<dyn Device>,
+    /// The host backend of the same device.
+    pub host: Box<dyn Device>,
+}
+
+#[async_trait::async_trait]
+impl Device for Hybrid {
+    fn platform(&self) -> Platform {
+        self.ui.platform()
+    }
+    fn app_id(&self) -> &str {
+        self.ui.app_id()
+    }
+    fn is_virtual(&self) -> bool {
+        self.ui.is_virtual()
+    }
+    async fn device_time_ms(&mut self) -> Option<u64> {
+        self.ui.device_time_ms().await
+    }
+    async fn last_restore_ms(&mut self) -> Option<u64> {
+        self.ui.last_restore_ms().await
+    }
+    async fn take_cold_launch_ms(&mut self) -> Option<u64> {
+        self.ui.take_cold_launch_ms().await
+    }
+    async fn source(&mut self) -> Result<String, DriverError> {
+        self.ui.source().await
+    }
+    async fn screenshot(&mut self) -> Result<Vec<u8>, DriverError> {
+        self.ui.screenshot().await
+    }
+    async fn press(&mut self, x: i32, y: i32, hold_ms: u64) -> Result<(), DriverError> {
+        self.ui.press(x, y, hold_ms).await
+    }
+    async fn click_xpath(&mut self, xpath: &str) -> Result<(), DriverError> {
+        self.ui.click_xpath(xpath).await
+    }
+    async fn type_text(&mut self, text: &str, sensitive: bool) -> Result<(), DriverError> {
+        self.ui.type_text(text, sensitive).await
+    }
+    async fn erase_text(&mut self, characters: u32) -> Result<(), DriverError> {
+        self.ui.erase_text(characters).await
+    }
+    async fn launch_app(&mut self) -> Result<(), DriverError> {
+        self.ui.launch_app().await
+    }
+    async fn terminate_app(&mut self) -> Result<bool, DriverError> {
+        self.ui.terminate_app().await
+    }
+    async fn app_state(&mut self) -> Result<i64, DriverError> {
+        self.ui.app_state().await
+    }
+    async fn clear_app(&mut self) -> Result<(), DriverError> {
+        self.ui.clear_app().await
+    }
+    async fn clear_keychain(&mut self) -> Result<(), DriverError> {
+        self.host.clear_keychain().await
+    }
+    async fn background(&mut self, seconds: f64) -> Result<(), DriverError> {
+        self.ui.background(seconds).await
+    }
+    async fn set_network(&mut self, online: bool) -> Result<(), DriverError> {
+        self.ui.set_network(online).await
+    }
+    async fn open_link(&mut self, url: &str) -> Result<(), DriverError> {
+        self.ui.open_link(url).await
+    }
+    async fn press_back(&mut self) -> Result<(), DriverError> {
+        self.ui.press_back().await
+    }
+    async fn hide_keyboard(&mut self) -> Result<(), DriverError> {
+        self.ui.hide_keyboard().await
+    }
+    async fn secure_storage(&mut self) -> Result<StorageRead, DriverError> {
+        self.host.secure_storage().await
+    }
+    async fn logs(&mut self) -> Result<Vec<String>, DriverError> {
+        self.host.logs().await
+    }
+    async fn quit(self: Box<Self>) -> Result<(), DriverError> {
+        let host = self.host.quit().await;
+        self.ui.quit().await.and(host)
+    }
+}

@@ -1,0 +1,367 @@
+//! The iOS host backend: a local simulator driven by `xcrun simctl` alone (profile
+//! `backend: host`), and the simulator half of `appium+host`.
+//!
+//! - Simulator: found in `simctl list -j devices` by UDID or name (and OS version), booted
+//!   (`boot` + `bootstatus -b`) when it is shut down.
+//! - App: `launch` (prints `<bundleId>: <pid>`), `terminate` ("found nothing to terminate"
+//!   means it was not running), `spawn launchctl list` for the app state, `openurl`.
+//! - Session storage: the simulator keychain database read directly
+//!   ([`crate::host::keychain`]): the app's items, named by the SHA-1 of the keys and services
+//!   the app profile declares; `keychain reset` clears it.
+//! - `io screenshot`, and a background `spawn log stream` of React Native's JS log.
+//!
+//! simctl cannot read or touch the screen: the UI operations are
+//! [`DriverError::Unsupported`] with the hint to use `backend: appium+host`, and so are
+//! `clearState` (simctl has no "clear app data") and network switching (the simulator shares
+//! the Mac's network).
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::driver::{Device, DriverError, StorageRead};
+use crate::host::command::{Cmd, LineStream};
+use crate::host::{keychain, simctl};
+use crate::profile::device::SimulatorRef;
+use crate::sim::Platform;
+
+const TIMEOUT: Duration = Duration::from_secs(30);
+/// `bootstatus -b` waits for a full boot.
+const BOOT_TIMEOUT: Duration = Duration::from_secs(240);
+
+/// What the backend needs to know about the app besides its bundle id.
+#[derive(Debug, Clone, Default)]
+pub struct StorageNames {
+    /// expo-secure-store keys to recognise in the keychain (the app profile's `sessionKeys`).
+    pub keys: Vec<String>,
+    /// Services to recognise (the app profile's `iosService`, then expo's defaults).
+    pub services: Vec<String>,
+}
+
+impl StorageNames {
+    pub fn new(keys: &[String], ios_service: Option<&str>) -> StorageNames {
+        let mut services: Vec<String> = ios_service.into_iter().map(str::to_string).collect();
+        for s in keychain::EXPO_SERVICES {
+            if !services.iter().any(|x| x == s) {
+                services.push(s.to_string());
+            }
+        }
+        let mut keys = keys.to_vec();
+        if !keys.iter().any(|k| k == "__clerk_client_jwt") {
+            keys.push("__clerk_client_jwt".into());
+        }
+        StorageNames { keys, services }
+    }
+}
+
+/// A local iOS simulator driven through `xcrun simctl`.
+#[derive(Debug)]
+pub struct IosHost {
+    udid: String,
+    bundle_id: String,
+    data_dir: PathBuf,
+    names: StorageNames,
+    /// Set by `background`: a running app is then not in the foreground.
+    backgrounded: bool,
+    log: Option<LineStream>,
+    shots: u64,
+}
+
+fn xcrun(args: Vec<String>) -> Cmd {
+    Cmd::new("xcrun", args)
+}
+
+fn unsupported(what: &str) -> DriverError {
+    DriverError::Unsupported {
+        command: what.to_string(),
+        message: "xcrun simctl cannot read or touch the app's screen; use `backend: appium+host` \
+                  (Appium for the UI, simctl for the keychain and logs)"
+            .into(),
+    }
+}
+
+impl IosHost {
+    /// Finds (and boots, if needed) the simulator and starts following the app's JS log.
+    pub async fn open(
+        device: &SimulatorRef,
+        os_version: Option<&str>,
+        bundle_id: &str,
+        names: StorageNames,
+    ) -> Result<IosHost, DriverError> {
+        if bundle_id.is_empty() {
+            return Err(DriverError::Host(
+                "the flow's app profile has no ios.bundleId: backend host needs it".into(),
+            ));
+        }
+        let out = xcrun(simctl::list_args()).run_async(TIMEOUT).await?;
+        let sims = simctl::parse_list(&out.stdout_text())?;
+        let sim = pick(&sims, device, os_version)?;
+        if sim.state != "Booted" {
+            xcrun(simctl::boot_args(&sim.udid))
+                .run_async(TIMEOUT)
+                .await
+                .or_else(|e| match &e {
+                    // Booting one that is already booting is fine; bootstatus waits.
+                    crate::host::HostError::Failed { stderr, .. } if stderr.contains("current state: Booted") => {
+                        Ok(Default::default())
+                    }
+                    _ => Err(e),
+                })?;
+            xcrun(simctl::bootstatus_args(&sim.udid))
+                .run_async(BOOT_TIMEOUT)
+                .await?;
+        }
+        let data_dir = match &sim.data_path {
+            Some(p) => PathBuf::from(p),
+            None => {
+                let home = std::env::var_os("HOME").map(PathBuf::from).ok_or_else(|| {
+                    DriverError::Host("HOME is not set: cannot find the simulator's data directory".into())
+                })?;
+                keychain::default_data_dir(&home, &sim.udid)
+            }
+        };
+        let log = xcrun(simctl::log_stream_args(&sim.udid, None)).stream().ok();
+        Ok(IosHost {
+            udid: sim.udid.clone(),
+            bundle_id: bundle_id.to_string(),
+            data_dir,
+            names,
+            backgrounded: false,
+            log,
+            shots: 0,
+        })
+    }
+
+    /// The keychain database of this simulator.
+    pub fn keychain_db(&self) -> PathBuf {
+        keychain::keychain_dir(&self.data_dir).join(keychain::KEYCHAIN_DB)
+    }
+
+    async fn pid(&self) -> Result<Option<u32>, DriverError> {
+        let out = xcrun(simctl::launchctl_list_args(&self.udid))
+            .run_async(TIMEOUT)
+            .await?;
+        Ok(simctl::parse_launchctl_pid(&out.stdout_text(), &self.bundle_id))
+    }
+
+    async fn launch(&mut self) -> Result<(), DriverError> {
+        let out = xcrun(simctl::launch_args(&self.udid, &self.bundle_id, false, &[]))
+            .run_async(TIMEOUT)
+            .await?;
+        simctl::parse_launch_pid(&out.stdout_text())?;
+        self.backgrounded = false;
+        Ok(())
+    }
+}
+
+/// The simulator a profile names: its UDID, or the available one with this name (and OS
+/// version), booted ones first.
+fn pick<'a>(
+    sims: &'a [simctl::Simulator],
+    device: &SimulatorRef,
+    os_version: Option<&str>,
+) -> Result<&'a simctl::Simulator, DriverError> {
+    let found = match device {
+        SimulatorRef::Udid(udid) => sims.iter().find(|s| s.udid.eq_ignore_ascii_case(udid)),
+        SimulatorRef::DeviceName(name) => {
+            let mut matching: Vec<&simctl::Simulator> = sims
+                .iter()
+                .filter(|s| s.is_available && &s.name == name)
+                .filter(|s| os_version.is_none_or(|v| s.runtime.ends_with(&format!(" {v}"))))
+                .collect();
+            matching.sort_by_key(|s| s.state != "Booted");
+            matching.first().copied()
+        }
+    };
+    found.ok_or_else(|| {
+        let wanted = match device {
+            SimulatorRef::Udid(u) => format!("udid {u}"),
+            SimulatorRef::DeviceName(n) => match os_version {
+                Some(v) => format!("an available \"{n}\" with iOS {v}"),
+                None => format!("an available \"{n}\""),
+            },
+        };
+        DriverError::Host(format!(
+            "`xcrun simctl list -j devices` has no simulator with {wanted}: create it in Xcode, \
+             or pick one that `harness devices` lists"
+        ))
+    })
+}
+
+#[async_trait::async_trait]
+impl Device for IosHost {
+    fn platform(&self) -> Platform {
+        Platform::Ios
+    }
+
+    fn app_id(&self) -> &str {
+        &self.bundle_id
+    }
+
+    async fn source(&mut self) -> Result<String, DriverError> {
+        Err(unsupported("page source"))
+    }
+
+    async fn screenshot(&mut self) -> Result<Vec<u8>, DriverError> {
+        self.shots += 1;
+        let path = std::env::temp_dir().join(format!(
+            "harness-{}-{}-{}.png",
+            std::process::id(),
+            crate::run::runner::sanitize(&self.udid),
+            self.shots
+        ));
+        let path_text = path.display().to_string();
+        xcrun(simctl::screenshot_png_args(&self.udid, &path_text))
+            .run_async(TIMEOUT)
+            .await?;
+        let bytes = std::fs::read(&path)
+            .map_err(|e| DriverError::Host(format!("`xcrun simctl io screenshot` wrote no file {path_text}: {e}")));
+        let _ = std::fs::remove_file(&path);
+        bytes
+    }
+
+    async fn press(&mut self, _x: i32, _y: i32, _hold_ms: u64) -> Result<(), DriverError> {
+        Err(unsupported("tap"))
+    }
+
+    async fn type_text(&mut self, _text: &str, _sensitive: bool) -> Result<(), DriverError> {
+        Err(unsupported("inputText"))
+    }
+
+    async fn erase_text(&mut self, _characters: u32) -> Result<(), DriverError> {
+        Err(unsupported("eraseText"))
+    }
+
+    async fn launch_app(&mut self) -> Result<(), DriverError> {
+        self.launch().await
+    }
+
+    async fn terminate_app(&mut self) -> Result<bool, DriverError> {
+        match xcrun(simctl::terminate_args(&self.udid, &self.bundle_id))
+            .run_async(TIMEOUT)
+            .await
+        {
+            Ok(_) => Ok(true),
+            Err(crate::host::HostError::Failed { stderr, .. }) if simctl::is_nothing_to_terminate(&stderr) => Ok(false),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    async fn app_state(&mut self) -> Result<i64, DriverError> {
+        Ok(match self.pid().await? {
+            None => 1,
+            Some(_) if self.backgrounded => 3,
+            Some(_) => 4,
+        })
+    }
+
+    async fn clear_app(&mut self) -> Result<(), DriverError> {
+        Err(DriverError::Unsupported {
+            command: "clearState".into(),
+            message: "xcrun simctl cannot clear an app's data (only uninstall and install it again); \
+                      use `backend: appium+host` (mobile: clearApp), or clearKeychain to sign out"
+                .into(),
+        })
+    }
+
+    async fn clear_keychain(&mut self) -> Result<(), DriverError> {
+        xcrun(simctl::keychain_reset_args(&self.udid))
+            .run_async(TIMEOUT)
+            .await
+            .map(|_| ())
+            .map_err(Into::into)
+    }
+
+    async fn background(&mut self, seconds: f64) -> Result<(), DriverError> {
+        // simctl has no home button: bringing another app to the front backgrounds ours.
+        xcrun(simctl::launch_args(&self.udid, "com.apple.Preferences", false, &[]))
+            .run_async(TIMEOUT)
+            .await?;
+        self.backgrounded = true;
+        tokio::time::sleep(Duration::from_secs_f64(seconds.max(0.0))).await;
+        self.launch().await
+    }
+
+    async fn set_network(&mut self, _online: bool) -> Result<(), DriverError> {
+        Err(DriverError::Unsupported {
+            command: "setNetwork".into(),
+            message: "an iOS simulator uses the Mac's network; simctl cannot take it offline \
+                      (use the virtual farm, or a network link conditioner on the Mac)"
+                .into(),
+        })
+    }
+
+    async fn open_link(&mut self, url: &str) -> Result<(), DriverError> {
+        xcrun(simctl::openurl_args(&self.udid, url))
+            .run_async(TIMEOUT)
+            .await
+            .map(|_| ())
+            .map_err(Into::into)
+    }
+
+    async fn press_back(&mut self) -> Result<(), DriverError> {
+        Err(unsupported("back"))
+    }
+
+    async fn hide_keyboard(&mut self) -> Result<(), DriverError> {
+        Err(unsupported("hideKeyboard"))
+    }
+
+    async fn secure_storage(&mut self) -> Result<StorageRead, DriverError> {
+        let db = self.keychain_db();
+        let bundle_id = self.bundle_id.clone();
+        let items = tokio::task::spawn_blocking(move || keychain::read_items(&db, &bundle_id))
+            .await
+            .map_err(|e| DriverError::Host(format!("reading the keychain failed: {e}")))??;
+        Ok(StorageRead {
+            source: keychain::KEYCHAIN_DB.into(),
+            entries: keychain::entries(&items, &self.names.keys, &self.names.services),
+        })
+    }
+
+    async fn logs(&mut self) -> Result<Vec<String>, DriverError> {
+        Ok(self.log.as_ref().map(LineStream::drain).unwrap_or_default())
+    }
+
+    async fn quit(self: Box<Self>) -> Result<(), DriverError> {
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sims() -> Vec<simctl::Simulator> {
+        simctl::parse_list(include_str!("../../tests/fixtures/host/simctl-list-devices.json")).unwrap()
+    }
+
+    #[test]
+    fn picks_by_udid_or_available_name() {
+        let sims = sims();
+        let by_udid = pick(
+            &sims,
+            &SimulatorRef::Udid("5a1b2c3d-0000-4000-8000-000000000003".into()),
+            None,
+        )
+        .unwrap();
+        assert_eq!(by_udid.name, "iPad Air 11-inch (M2)");
+        let by_name = pick(&sims, &SimulatorRef::DeviceName("iPhone 16".into()), Some("18.2")).unwrap();
+        assert_eq!(by_name.udid, "5A1B2C3D-0000-4000-8000-000000000001");
+        let e = pick(&sims, &SimulatorRef::DeviceName("iPhone 16".into()), Some("17.0"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("\"iPhone 16\" with iOS 17.0") && e.contains("harness devices"),
+            "{e}"
+        );
+        // Unavailable simulators are never picked by name.
+        assert!(pick(&sims, &SimulatorRef::DeviceName("iPhone 16 Pro".into()), None).is_err());
+    }
+
+    #[test]
+    fn storage_names_always_know_clerks_key_and_expo_services() {
+        let n = StorageNames::new(&[], Some("custom"));
+        assert_eq!(n.keys, vec!["__clerk_client_jwt"]);
+        assert_eq!(n.services, vec!["custom", "app:no-auth", "app:auth", "app"]);
+    }
+}
