@@ -3,6 +3,7 @@ mod appium_real;
 mod cli;
 mod fuzz;
 mod host_devices;
+mod host_run;
 mod invalid_flows;
 mod roundtrip;
 mod run_cli;
