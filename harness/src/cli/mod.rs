@@ -3,6 +3,7 @@
 //! (`crate::exit_codes`).
 mod check;
 mod devices;
+mod keychain;
 mod report;
 mod run;
 mod sim;
@@ -45,6 +46,9 @@ pub enum Command {
     /// List the simulators, emulators and devices `adb` and `xcrun simctl` see, with the
     /// device profile to paste into devices/NAME.yaml.
     Devices,
+    /// An iOS simulator's keychain database: show an app's items, back it up, restore it.
+    #[command(subcommand)]
+    Keychain(keychain::KeychainCommand),
     /// The embedded virtual device farm.
     #[command(subcommand)]
     Sim(SimCommand),
@@ -225,6 +229,7 @@ pub fn main_impl() -> i32 {
         Command::Run(args) => run::run(args),
         Command::Report(args) => report::run(args),
         Command::Devices => devices::run(),
+        Command::Keychain(command) => keychain::run(command),
         Command::Sim(SimCommand::Serve { port, host, seed }) => sim::serve(host, port, seed),
         Command::Schema { kind } => {
             print!("{}", crate::schema::render(kind));

@@ -19,6 +19,7 @@
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use crate::driver::{Device, DriverError, StorageRead};
+use crate::flow::model::Permission;
 use crate::host::adb;
 use crate::host::command::{Cmd, HostError, LineStream};
 use crate::profile::device::EmulatorRef;
@@ -140,8 +141,12 @@ impl AndroidHost {
     }
 
     async fn start(&mut self) -> Result<adb::StartResult, DriverError> {
+        self.start_with(&[]).await
+    }
+
+    async fn start_with(&mut self, extras: &[(String, String)]) -> Result<adb::StartResult, DriverError> {
         let cold = self.stopped;
-        let out = adb(adb::am_start_args(&self.serial, &self.component))
+        let out = adb(adb::am_start_with_extras_args(&self.serial, &self.component, extras))
             .run_async(LAUNCH_TIMEOUT)
             .await?;
         let text = out.stdout_text();
@@ -245,6 +250,56 @@ impl Device for AndroidHost {
 
     async fn launch_app(&mut self) -> Result<(), DriverError> {
         self.start().await.map(|_| ())
+    }
+
+    async fn launch_app_with(&mut self, arguments: &[(String, String)]) -> Result<(), DriverError> {
+        self.start_with(arguments).await.map(|_| ())
+    }
+
+    async fn set_permissions(&mut self, permissions: &[(String, Permission)]) -> Result<(), DriverError> {
+        for (name, permission) in permissions {
+            let all = name == "all";
+            let names: Vec<&str> = if all {
+                adb::ANDROID_PERMISSION_NAMES.to_vec()
+            } else {
+                vec![name.as_str()]
+            };
+            for n in names {
+                let Some(android) = adb::android_permissions(n) else {
+                    return Err(DriverError::Unsupported {
+                        command: format!("permission {n}"),
+                        message: format!(
+                            "Android has no runtime permission for '{n}'; known names: all, {}",
+                            adb::ANDROID_PERMISSION_NAMES.join(", ")
+                        ),
+                    });
+                };
+                // Android has no "not yet asked" state to return to from the shell: unset revokes.
+                let grant = *permission == Permission::Allow;
+                for p in android {
+                    let out = adb(adb::pm_permission_args(&self.serial, &self.package, p, grant))
+                        .run_unchecked_async(TIMEOUT)
+                        .await?;
+                    let text = format!("{}{}", out.stdout_text(), out.stderr);
+                    // Permissions the app does not declare cannot be changed, and need not be.
+                    if (out.success() && !text.contains("Exception")) || adb::is_permission_not_requested(&text) {
+                        continue;
+                    }
+                    return Err(HostError::Failed {
+                        command: format!(
+                            "adb -s {} shell pm {} {} {p}",
+                            self.serial,
+                            if grant { "grant" } else { "revoke" },
+                            self.package
+                        ),
+                        status: out.status,
+                        stderr: text.trim().to_string(),
+                    }
+                    .into());
+                }
+            }
+        }
+        Ok(())
     }
 
     async fn terminate_app(&mut self) -> Result<bool, DriverError> {

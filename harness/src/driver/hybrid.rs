@@ -4,6 +4,7 @@
 //! JS log (`log stream`, `logcat`).
 
 use crate::driver::{Device, DriverError, StorageRead};
+use crate::flow::model::Permission;
 use crate::sim::Platform;
 
 /// A device seen through two backends.
@@ -54,6 +55,17 @@ impl Device for Hybrid {
     }
     async fn launch_app(&mut self) -> Result<(), DriverError> {
         self.ui.launch_app().await
+    }
+    async fn launch_app_with(&mut self, arguments: &[(String, String)]) -> Result<(), DriverError> {
+        if arguments.is_empty() {
+            self.ui.launch_app().await
+        } else {
+            // Appium keeps its session while the host tools launch the app.
+            self.host.launch_app_with(arguments).await
+        }
+    }
+    async fn set_permissions(&mut self, permissions: &[(String, Permission)]) -> Result<(), DriverError> {
+        self.host.set_permissions(permissions).await
     }
     async fn terminate_app(&mut self) -> Result<bool, DriverError> {
         self.ui.terminate_app().await

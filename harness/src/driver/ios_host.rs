@@ -19,6 +19,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::driver::{Device, DriverError, StorageRead};
+use crate::flow::model::Permission;
 use crate::host::command::{Cmd, LineStream};
 use crate::host::{keychain, simctl};
 use crate::profile::device::SimulatorRef;
@@ -110,15 +111,7 @@ impl IosHost {
                 .run_async(BOOT_TIMEOUT)
                 .await?;
         }
-        let data_dir = match &sim.data_path {
-            Some(p) => PathBuf::from(p),
-            None => {
-                let home = std::env::var_os("HOME").map(PathBuf::from).ok_or_else(|| {
-                    DriverError::Host("HOME is not set: cannot find the simulator's data directory".into())
-                })?;
-                keychain::default_data_dir(&home, &sim.udid)
-            }
-        };
+        let data_dir = data_dir(sim)?;
         let log = xcrun(simctl::log_stream_args(&sim.udid, None)).stream().ok();
         Ok(IosHost {
             udid: sim.udid.clone(),
@@ -144,7 +137,18 @@ impl IosHost {
     }
 
     async fn launch(&mut self) -> Result<(), DriverError> {
-        let out = xcrun(simctl::launch_args(&self.udid, &self.bundle_id, false, &[]))
+        self.launch_with(&[]).await
+    }
+
+    /// `simctl launch` with `launchApp.arguments` as launch arguments `-key value` (which iOS
+    /// also puts in the app's UserDefaults).
+    async fn launch_with(&mut self, arguments: &[(String, String)]) -> Result<(), DriverError> {
+        let argv: Vec<String> = arguments
+            .iter()
+            .flat_map(|(k, v)| [format!("-{k}"), v.clone()])
+            .collect();
+        let argv: Vec<&str> = argv.iter().map(String::as_str).collect();
+        let out = xcrun(simctl::launch_args(&self.udid, &self.bundle_id, false, &argv))
             .run_async(TIMEOUT)
             .await?;
         simctl::parse_launch_pid(&out.stdout_text())?;
@@ -153,9 +157,23 @@ impl IosHost {
     }
 }
 
+/// The simulator's data directory: `dataPath` from `simctl list`, else the standard place
+/// under `$HOME`.
+pub fn data_dir(sim: &simctl::Simulator) -> Result<PathBuf, DriverError> {
+    match &sim.data_path {
+        Some(p) => Ok(PathBuf::from(p)),
+        None => {
+            let home = std::env::var_os("HOME").map(PathBuf::from).ok_or_else(|| {
+                DriverError::Host("HOME is not set: cannot find the simulator's data directory".into())
+            })?;
+            Ok(keychain::default_data_dir(&home, &sim.udid))
+        }
+    }
+}
+
 /// The simulator a profile names: its UDID, or the available one with this name (and OS
 /// version), booted ones first.
-fn pick<'a>(
+pub fn pick<'a>(
     sims: &'a [simctl::Simulator],
     device: &SimulatorRef,
     os_version: Option<&str>,
@@ -233,6 +251,32 @@ impl Device for IosHost {
 
     async fn launch_app(&mut self) -> Result<(), DriverError> {
         self.launch().await
+    }
+
+    async fn launch_app_with(&mut self, arguments: &[(String, String)]) -> Result<(), DriverError> {
+        self.launch_with(arguments).await
+    }
+
+    async fn set_permissions(&mut self, permissions: &[(String, Permission)]) -> Result<(), DriverError> {
+        for (name, permission) in permissions {
+            let Some(service) = simctl::privacy_service(name) else {
+                return Err(DriverError::Unsupported {
+                    command: format!("permission {name}"),
+                    message: "xcrun simctl privacy has no such service; it knows all, calendar, contacts, \
+                              location, medialibrary, microphone, motion, photos, reminders and siri"
+                        .into(),
+                });
+            };
+            let action = match permission {
+                Permission::Allow => "grant",
+                Permission::Deny => "revoke",
+                Permission::Unset => "reset",
+            };
+            xcrun(simctl::privacy_args(&self.udid, action, service, &self.bundle_id))
+                .run_async(TIMEOUT)
+                .await?;
+        }
+        Ok(())
     }
 
     async fn terminate_app(&mut self) -> Result<bool, DriverError> {

@@ -16,6 +16,7 @@ pub mod mobile;
 pub mod select;
 pub mod transport;
 
+use crate::flow::model::Permission;
 use crate::sim::Platform;
 
 /// What went wrong talking to a device.
@@ -107,6 +108,32 @@ pub trait Device: Send {
     async fn type_text(&mut self, text: &str, sensitive: bool) -> Result<(), DriverError>;
     async fn erase_text(&mut self, characters: u32) -> Result<(), DriverError>;
     async fn launch_app(&mut self) -> Result<(), DriverError>;
+    /// Launches with `launchApp.arguments` (iOS launch arguments `-key value`, Android intent
+    /// extras); without arguments, [`Device::launch_app`].
+    async fn launch_app_with(&mut self, arguments: &[(String, String)]) -> Result<(), DriverError> {
+        if arguments.is_empty() {
+            return self.launch_app().await;
+        }
+        Err(DriverError::Unsupported {
+            command: "launchApp arguments".into(),
+            message: "this backend cannot pass launch arguments yet; use backend host or appium+host \
+                      on a local simulator or emulator"
+                .into(),
+        })
+    }
+    /// Grants, revokes or resets the app's permissions (`launchApp.permissions`,
+    /// `setPermissions`), by Maestro's names (`all`, `camera`, `location`, …).
+    async fn set_permissions(&mut self, permissions: &[(String, Permission)]) -> Result<(), DriverError> {
+        if permissions.is_empty() {
+            return Ok(());
+        }
+        Err(DriverError::Unsupported {
+            command: "permissions".into(),
+            message: "this backend cannot set permissions yet; use backend host or appium+host \
+                      on a local simulator or emulator"
+                .into(),
+        })
+    }
     async fn terminate_app(&mut self) -> Result<bool, DriverError>;
     async fn app_state(&mut self) -> Result<i64, DriverError>;
     async fn clear_app(&mut self) -> Result<(), DriverError>;

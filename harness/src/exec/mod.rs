@@ -752,17 +752,14 @@ impl<'a> Executor<'a> {
                         )));
                     }
                 }
-                if !l.permissions.is_empty() || !l.arguments.is_empty() {
-                    return Err(StepError::Infra(
-                        "launchApp `permissions` and `arguments` are not supported by `harness run` yet".into(),
-                    ));
-                }
+                // Maestro's order: clearKeychain, clearState, permissions, launch.
                 if l.clear_keychain == Some(true) {
                     self.device.clear_keychain().await?;
                 }
                 if l.clear_state == Some(true) {
                     self.device.clear_app().await?;
                 }
+                self.device.set_permissions(&l.permissions).await?;
                 if l.stop_app != Some(false) && self.device.terminate_app().await? {
                     self.stopped = true;
                 }
@@ -770,7 +767,7 @@ impl<'a> Executor<'a> {
                 let keeps_storage = l.clear_state != Some(true) && l.clear_keychain != Some(true);
                 self.relaunched_at = (self.stopped && keeps_storage).then(Instant::now);
                 self.stopped = false;
-                self.device.launch_app().await?;
+                self.device.launch_app_with(&l.arguments).await?;
                 // Taken after every launch, kept for the first cold start that can restore.
                 if let Some(ms) = self.device.take_cold_launch_ms().await
                     && self.relaunched_at.is_some()
@@ -784,6 +781,7 @@ impl<'a> Executor<'a> {
             }
             C::ClearState { .. } => self.device.clear_app().await?,
             C::ClearKeychain => self.device.clear_keychain().await?,
+            C::SetPermissions { permissions, .. } => self.device.set_permissions(permissions).await?,
             C::OpenLink { link, .. } => {
                 let url = self.render(link)?;
                 self.device.open_link(&url).await?;

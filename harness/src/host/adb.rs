@@ -430,6 +430,87 @@ pub fn am_start_args(serial: &str, component: &str) -> Vec<String> {
     adb_shell_args(serial, &["am", "start", "-W", "-n", component])
 }
 
+/// Start with `launchApp.arguments` as intent extras, typed as Maestro types them: `true` /
+/// `false` are booleans (`--ez`), whole numbers ints (`--ei`), other numbers floats (`--ef`),
+/// anything else strings (`--es`).
+pub fn am_start_with_extras_args(serial: &str, component: &str, extras: &[(String, String)]) -> Vec<String> {
+    let mut argv: Vec<&str> = vec!["am", "start", "-W", "-n", component];
+    for (key, value) in extras {
+        let flag = if value == "true" || value == "false" {
+            "--ez"
+        } else if value.parse::<i32>().is_ok() {
+            "--ei"
+        } else if value.parse::<f32>().is_ok_and(f32::is_finite) {
+            "--ef"
+        } else {
+            "--es"
+        };
+        argv.extend([flag, key.as_str(), value.as_str()]);
+    }
+    adb_shell_args(serial, &argv)
+}
+
+/// The runtime permissions behind a Maestro permission name (`camera`, `location`, …), or
+/// `None` for a name Android has no runtime permission for.
+pub fn android_permissions(name: &str) -> Option<&'static [&'static str]> {
+    Some(match name {
+        "camera" => &["android.permission.CAMERA"],
+        "contacts" => &["android.permission.READ_CONTACTS", "android.permission.WRITE_CONTACTS"],
+        "location" => &[
+            "android.permission.ACCESS_FINE_LOCATION",
+            "android.permission.ACCESS_COARSE_LOCATION",
+        ],
+        "microphone" => &["android.permission.RECORD_AUDIO"],
+        "calendar" => &["android.permission.READ_CALENDAR", "android.permission.WRITE_CALENDAR"],
+        "notifications" => &["android.permission.POST_NOTIFICATIONS"],
+        "phone" => &["android.permission.CALL_PHONE", "android.permission.READ_PHONE_STATE"],
+        "sms" => &["android.permission.SEND_SMS", "android.permission.READ_SMS"],
+        "bluetooth" => &[
+            "android.permission.BLUETOOTH_CONNECT",
+            "android.permission.BLUETOOTH_SCAN",
+        ],
+        "storage" => &[
+            "android.permission.READ_EXTERNAL_STORAGE",
+            "android.permission.WRITE_EXTERNAL_STORAGE",
+        ],
+        "medialibrary" | "photos" => &[
+            "android.permission.READ_MEDIA_IMAGES",
+            "android.permission.READ_MEDIA_VIDEO",
+            "android.permission.READ_MEDIA_AUDIO",
+        ],
+        _ => return None,
+    })
+}
+
+/// Every Maestro permission name Android knows (what `all` stands for).
+pub const ANDROID_PERMISSION_NAMES: [&str; 11] = [
+    "camera",
+    "contacts",
+    "location",
+    "microphone",
+    "calendar",
+    "notifications",
+    "phone",
+    "sms",
+    "bluetooth",
+    "storage",
+    "medialibrary",
+];
+
+/// `pm grant PKG PERMISSION` or `pm revoke PKG PERMISSION`.
+pub fn pm_permission_args(serial: &str, package: &str, permission: &str, grant: bool) -> Vec<String> {
+    adb_shell_args(
+        serial,
+        &["pm", if grant { "grant" } else { "revoke" }, package, permission],
+    )
+}
+
+/// Whether a `pm grant|revoke` refusal only says the app does not use this permission
+/// ("has not requested permission", "not a changeable permission type").
+pub fn is_permission_not_requested(text: &str) -> bool {
+    text.contains("has not requested permission") || text.contains("not a changeable permission type")
+}
+
 /// Open a link in the app: `am start -W -a android.intent.action.VIEW -d URL PKG`.
 pub fn view_args(serial: &str, url: &str, package: &str) -> Vec<String> {
     adb_shell_args(
@@ -908,5 +989,49 @@ mod real_output_tests {
             };
             assert!(e.hint().unwrap().contains("offline"), "{text}");
         }
+    }
+}
+
+#[cfg(test)]
+mod permission_tests {
+    use super::*;
+
+    #[test]
+    fn extras_are_typed_like_maestro() {
+        let args = am_start_with_extras_args(
+            "emulator-5554",
+            "com.x/.Main",
+            &[
+                ("isE2E".into(), "true".into()),
+                ("retries".into(), "3".into()),
+                ("ratio".into(), "0.5".into()),
+                ("env".into(), "stag ing; $(id)".into()),
+            ],
+        );
+        assert_eq!(
+            args[3],
+            "'am' 'start' '-W' '-n' 'com.x/.Main' '--ez' 'isE2E' 'true' '--ei' 'retries' '3' \
+             '--ef' 'ratio' '0.5' '--es' 'env' 'stag ing; $(id)'"
+        );
+        assert_eq!(am_start_with_extras_args("s", "c/.M", &[]), am_start_args("s", "c/.M"));
+    }
+
+    #[test]
+    fn permission_names() {
+        assert_eq!(android_permissions("camera"), Some(&["android.permission.CAMERA"][..]));
+        assert_eq!(android_permissions("location").map(<[_]>::len), Some(2));
+        assert_eq!(android_permissions("siri"), None);
+        assert!(
+            ANDROID_PERMISSION_NAMES
+                .iter()
+                .all(|n| android_permissions(n).is_some())
+        );
+        assert_eq!(
+            pm_permission_args("s", "com.x", "android.permission.CAMERA", false)[3],
+            "'pm' 'revoke' 'com.x' 'android.permission.CAMERA'"
+        );
+        assert!(is_permission_not_requested(
+            "java.lang.SecurityException: Package com.x has not requested permission android.permission.CAMERA"
+        ));
     }
 }

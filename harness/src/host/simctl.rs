@@ -187,6 +187,30 @@ pub fn screenshot_png_args(udid: &str, path: &str) -> Vec<String> {
     simctl(&["io", udid, "screenshot", "--type=png", path])
 }
 
+/// The `simctl privacy` service for a Maestro permission name, or `None` when simctl has
+/// none (`camera`, `notifications`, … need the app's own prompt or a real device).
+pub fn privacy_service(name: &str) -> Option<&'static str> {
+    Some(match name {
+        "all" => "all",
+        "calendar" => "calendar",
+        "contacts" => "contacts",
+        "location" => "location-always",
+        "medialibrary" => "media-library",
+        "microphone" => "microphone",
+        "motion" => "motion",
+        "photos" => "photos",
+        "reminders" => "reminders",
+        "siri" => "siri",
+        _ => return None,
+    })
+}
+
+/// `privacy UDID grant|revoke|reset SERVICE BUNDLE` ("some permission changes will
+/// terminate the application").
+pub fn privacy_args(udid: &str, action: &str, service: &str, bundle_id: &str) -> Vec<String> {
+    simctl(&["privacy", udid, action, service, bundle_id])
+}
+
 /// `shutdown UDID`.
 pub fn shutdown_args(udid: &str) -> Vec<String> {
     simctl(&["shutdown", udid])
@@ -417,5 +441,21 @@ mod real_output_tests {
                 "{text}: {hint}"
             );
         }
+    }
+}
+
+#[cfg(test)]
+mod privacy_tests {
+    use super::*;
+
+    #[test]
+    fn maestro_names_to_simctl_services() {
+        assert_eq!(privacy_service("location"), Some("location-always"));
+        assert_eq!(privacy_service("medialibrary"), Some("media-library"));
+        assert_eq!(privacy_service("camera"), None);
+        assert_eq!(
+            privacy_args("U", "grant", "photos", "com.x"),
+            vec!["simctl", "privacy", "U", "grant", "photos", "com.x"]
+        );
     }
 }

@@ -604,3 +604,205 @@ fn host_failures_are_infrastructure_errors_naming_the_command_and_what_to_do() {
         "{message}"
     );
 }
+
+#[test]
+fn keychain_show_backup_and_restore() {
+    let mut xcrun = xcrun_rules();
+    let rules = xcrun.as_array_mut().unwrap();
+    rules.push(json!({"match": format!("simctl shutdown {UDID}")}));
+    rules.push(json!({"match": format!("simctl boot {UDID}")}));
+    let sb = Sandbox::new(adb_rules(), xcrun);
+    let db = create_keychain(&sb);
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    conn.execute(
+        "INSERT INTO genp (cdat, mdat, acct, svce, data, agrp, pdmn, musr, persistref) \
+         VALUES (785000000.25, 785000000.25, ?1, ?2, X'07000000AABBCC', 'TEAMID1234.com.harness.clerkconvex', 'ck', '', X'00112233445566778899AABBCCDDEEFF')",
+        [sha1("__clerk_client_jwt"), sha1("app:no-auth")],
+    )
+    .unwrap();
+    drop(conn);
+    let harness = |args: &[&str]| {
+        let out = sb.command(args).output().unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).to_string(),
+            String::from_utf8_lossy(&out.stderr).to_string(),
+        )
+    };
+    let (code, shown, err) = harness(&["keychain", "show", "iPhone 16", PKG]);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(
+        shown.contains(
+            "__clerk_client_jwt  keychain:app:no-auth  group TEAMID1234.com.harness.clerkconvex  modified 2025-11-16"
+        ) && shown.contains("class ck  7 bytes encrypted"),
+        "{shown}"
+    );
+    let saved = sb.path("saved");
+    let (code, _, err) = harness(&["keychain", "backup", UDID, saved.to_str().unwrap()]);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(err.contains("is booted"), "{err}");
+    // "Reinstall": the keychain is wiped.
+    std::fs::remove_file(&db).unwrap();
+    let (code, shown, _) = harness(&["keychain", "show", UDID, PKG]);
+    assert_eq!(code, Some(0));
+    assert!(shown.contains("no keychain items"), "{shown}");
+    let (code, _, err) = harness(&["keychain", "restore", UDID, saved.to_str().unwrap()]);
+    assert_eq!(code, Some(3));
+    assert!(err.contains("pass --shutdown"), "{err}");
+    assert!(!db.exists());
+    let (code, out, err) = harness(&["keychain", "restore", UDID, saved.to_str().unwrap(), "--shutdown"]);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(out.contains("booted iPhone 16 again"), "{out}");
+    let (_, shown, _) = harness(&["keychain", "show", UDID, PKG]);
+    assert!(shown.contains("__clerk_client_jwt  keychain:app:no-auth"), "{shown}");
+    let xcrun: Vec<String> = sb
+        .calls()
+        .into_iter()
+        .filter(|(t, a)| t == "xcrun" && a[1] != "list")
+        .map(|(_, a)| a.join(" "))
+        .collect();
+    assert_eq!(
+        xcrun,
+        vec![format!("simctl shutdown {UDID}"), format!("simctl boot {UDID}")]
+    );
+}
+
+/// A flow with no screen steps runs on an iOS simulator with simctl alone; launch arguments
+/// and permissions reach both tools as a real run needs them.
+#[test]
+fn lifecycle_flow_with_arguments_and_permissions_on_host_backends() {
+    let mut adb = adb_rules();
+    let extras = exact(&shell(&[
+        "am",
+        "start",
+        "-W",
+        "-n",
+        &format!("{PKG}/.MainActivity"),
+        "--ez",
+        "isE2E",
+        "true",
+        "--ei",
+        "retries",
+        "3",
+        "--es",
+        "env",
+        "staging",
+    ]));
+    let rules = adb.as_array_mut().unwrap();
+    rules.insert(
+        0,
+        json!({"match": extras, "stdout": am_start_output(999), "set": {"running": true}}),
+    );
+    rules.insert(0, json!({"match": format!("{}.*", exact(&format!("-s {SERIAL} shell 'pm' 'grant' '{PKG}' "))),
+        "stderr": format!("Exception occurred while executing 'grant':\njava.lang.SecurityException: Package {PKG} has not requested permission android.permission.CALL_PHONE\n"),
+        "exit": 255, "when": {"phone": null}}));
+    rules.insert(
+        0,
+        json!({"match": exact(&shell(&["pm", "grant", PKG, "android.permission.CAMERA"]))}),
+    );
+    rules.insert(
+        0,
+        json!({"match": format!("{}.*", exact(&format!("-s {SERIAL} shell 'pm' 'revoke' '{PKG}' ")))}),
+    );
+    let mut xcrun = xcrun_rules();
+    let rules = xcrun.as_array_mut().unwrap();
+    rules.push(json!({"match": format!("simctl terminate {UDID} {PKG}"), "exit": 3,
+        "stderr": "An error was encountered processing the command (domain=NSPOSIXErrorDomain, code=3):\nSimulator device returned an error for the requested operation.\nfound nothing to terminate\n"}));
+    rules.push(json!({"match": format!("simctl privacy {UDID} (revoke|grant) (all|photos) {PKG}")}));
+    rules.push(json!({"match": format!("simctl privacy {UDID} reset location-always {PKG}")}));
+    rules.push(
+        json!({"match": exact(&format!("simctl launch {UDID} {PKG} -isE2E true -retries 3 -env staging")),
+        "stdout": format!("{PKG}: 4242\n"), "set": {"ios_running": true}}),
+    );
+    rules.push(json!({"match": format!("simctl spawn {UDID} launchctl list"), "when": {"ios_running": true},
+        "stdout": format!("PID\tStatus\tLabel\n-\t0\tcom.apple.progressd\n4242\t0\tUIKitApplication:{PKG}[2b0f][rb-legacy]\n")}));
+    rules.push(json!({"match": format!("simctl io {UDID} screenshot --type=png .*"), "copy_to_arg": [5, "{FAKE_HOST_DIR}/screen.png"]}));
+    let sb = Sandbox::new(adb, xcrun);
+    create_keychain(&sb);
+    let flow = sb.write(
+        "flows/launch-arguments.yaml",
+        &format!(
+            "appId: {PKG}\nname: launch-arguments\n---\n- launchApp:\n    permissions: {{all: deny, photos: allow}}\n    \
+             arguments: {{isE2E: true, retries: 3, env: staging}}\n- setPermissions:\n    permissions: {{location: unset}}\n\
+             - snapshot: launched\n"
+        ),
+    );
+    let ios = sb.write(
+        "profiles/ios-host.yaml",
+        &format!("name: ios-host\nplatform: iOS\nkind: ios-simulator\nbackend: host\nudid: {UDID}\n"),
+    );
+    let android = sb.write(
+        "profiles/android-perms.yaml",
+        &format!("name: android-perms\nplatform: Android\nkind: android-emulator\nbackend: host\nserial: {SERIAL}\n"),
+    );
+    let out = sb
+        .command(&[
+            "run",
+            flow.to_str().unwrap(),
+            "-d",
+            ios.to_str().unwrap(),
+            "-d",
+            android.to_str().unwrap(),
+            "--reports",
+            sb.path("reports").to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    let r = sb.results();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}\n{r:#}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let ios_case = r["cases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["device"] == "ios-host")
+        .unwrap();
+    let snap = snapshot(ios_case, "launched");
+    assert_eq!(snap["storage_source"], "keychain-2-debug.db");
+    assert_eq!(snap["app_state"], 4);
+    assert!(
+        snap["screenshot"].as_str().is_some_and(|s| s.ends_with(".png")),
+        "{snap:#}"
+    );
+
+    let calls = sb.calls();
+    let xcrun: Vec<String> = calls
+        .iter()
+        .filter(|(t, a)| t == "xcrun" && !a.join(" ").contains(" log stream ") && a[1] != "list")
+        .map(|(_, a)| a.join(" "))
+        .filter(|a| !a.contains(" io ") && !a.contains("launchctl"))
+        .collect();
+    assert_eq!(
+        xcrun,
+        vec![
+            format!("simctl privacy {UDID} revoke all {PKG}"),
+            format!("simctl privacy {UDID} grant photos {PKG}"),
+            format!("simctl terminate {UDID} {PKG}"),
+            format!("simctl launch {UDID} {PKG} -isE2E true -retries 3 -env staging"),
+            format!("simctl privacy {UDID} reset location-always {PKG}"),
+        ]
+    );
+    let adb: Vec<String> = calls
+        .iter()
+        .filter(|(t, a)| t == "adb" && a.join(" ").contains("'pm' '"))
+        .map(|(_, a)| a[3].clone())
+        .collect();
+    // all: deny revokes every known permission; photos: allow grants the media ones; unset
+    // location revokes it.
+    assert!(
+        adb.contains(&quoted(&["pm", "revoke", PKG, "android.permission.CAMERA"])),
+        "{adb:#?}"
+    );
+    assert!(
+        adb.contains(&quoted(&["pm", "grant", PKG, "android.permission.READ_MEDIA_IMAGES"])),
+        "{adb:#?}"
+    );
+    assert_eq!(
+        adb.last().unwrap(),
+        &quoted(&["pm", "revoke", PKG, "android.permission.ACCESS_COARSE_LOCATION"])
+    );
+}

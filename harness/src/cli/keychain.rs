@@ -1,0 +1,198 @@
+//! `harness keychain`: an iOS simulator's keychain database, from the host.
+//!
+//! - `show SIMULATOR BUNDLE_ID`: the app's keychain items (key, service, modification time,
+//!   protection class, size of the encrypted value), read-only while the simulator runs.
+//! - `backup SIMULATOR DIR` / `restore SIMULATOR DIR`: copy `keychain-2-debug.db` and its
+//!   sidecars out and back, e.g. to test that a reinstalled app is still signed in. Restoring
+//!   needs the simulator shut down (`--shutdown` shuts it down first and boots it again).
+//!
+//! SIMULATOR is a UDID or a simulator name, as `xcrun simctl list devices` shows them.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use crate::driver::ios_host::{data_dir, pick};
+use crate::exit_codes;
+use crate::host::{Cmd, HostError, keychain, simctl};
+use crate::profile::device::SimulatorRef;
+
+const TIMEOUT: Duration = Duration::from_secs(60);
+
+#[derive(clap::Subcommand, Debug)]
+pub enum KeychainCommand {
+    /// List an app's items in a simulator's keychain (read-only).
+    Show {
+        /// Simulator UDID or name.
+        simulator: String,
+        /// The app's bundle id (its access group ends with it).
+        bundle_id: String,
+        /// Keys to recognise besides Clerk's `__clerk_client_jwt` (the database holds only
+        /// SHA-1 digests of names); repeatable.
+        #[arg(long = "key")]
+        keys: Vec<String>,
+    },
+    /// Copy a simulator's keychain database into DIR.
+    Backup {
+        /// Simulator UDID or name.
+        simulator: String,
+        dir: PathBuf,
+    },
+    /// Put a keychain saved by `backup` back into a shut-down simulator.
+    Restore {
+        /// Simulator UDID or name.
+        simulator: String,
+        dir: PathBuf,
+        /// Shut the simulator down first, and boot it again afterwards.
+        #[arg(long)]
+        shutdown: bool,
+    },
+}
+
+fn simulator(name: &str) -> Result<simctl::Simulator, String> {
+    let out = Cmd::new("xcrun", simctl::list_args())
+        .run(TIMEOUT)
+        .map_err(|e| e.to_string())?;
+    let sims = simctl::parse_list(&out.stdout_text()).map_err(|e| e.to_string())?;
+    let by_udid = SimulatorRef::Udid(name.to_string());
+    let by_name = SimulatorRef::DeviceName(name.to_string());
+    pick(&sims, &by_udid, None)
+        .or_else(|_| pick(&sims, &by_name, None))
+        .cloned()
+        .map_err(|e| e.to_string())
+}
+
+fn keychains(sim: &simctl::Simulator) -> Result<PathBuf, String> {
+    data_dir(sim)
+        .map(|d| keychain::keychain_dir(&d))
+        .map_err(|e| e.to_string())
+}
+
+pub fn run(command: KeychainCommand) -> i32 {
+    let result = match command {
+        KeychainCommand::Show {
+            simulator: name,
+            bundle_id,
+            keys,
+        } => show(&name, &bundle_id, keys),
+        KeychainCommand::Backup { simulator: name, dir } => backup(&name, &dir),
+        KeychainCommand::Restore {
+            simulator: name,
+            dir,
+            shutdown,
+        } => restore(&name, &dir, shutdown),
+    };
+    match result {
+        Ok(()) => exit_codes::OK,
+        Err(e) => {
+            eprintln!("error: {e}");
+            exit_codes::INFRASTRUCTURE
+        }
+    }
+}
+
+fn show(name: &str, bundle_id: &str, mut keys: Vec<String>) -> Result<(), String> {
+    let sim = simulator(name)?;
+    let db = keychains(&sim)?.join(keychain::KEYCHAIN_DB);
+    let items = keychain::read_items(&db, bundle_id).map_err(|e| e.to_string())?;
+    keys.push("__clerk_client_jwt".into());
+    let services: Vec<String> = keychain::EXPO_SERVICES
+        .iter()
+        .map(|s| s.to_string())
+        .chain([bundle_id.to_string()])
+        .collect();
+    println!("{} ({}) {}", sim.name, sim.udid, db.display());
+    if items.is_empty() {
+        println!("no keychain items of {bundle_id}");
+        return Ok(());
+    }
+    for (item, (key, store, _)) in items.iter().zip(keychain::entries(&items, &keys, &services)) {
+        println!(
+            "  {key}  {store}  group {}  modified {}  class {}  {} bytes encrypted",
+            item.access_group,
+            item.modified.map_or("?".to_string(), cf_time),
+            item.protection.as_deref().unwrap_or("?"),
+            item.data_len
+        );
+    }
+    Ok(())
+}
+
+/// Core Foundation seconds (since 2001) as a UTC date and time.
+fn cf_time(seconds: f64) -> String {
+    let unix = (seconds + 978_307_200.0).floor() as i64;
+    let (days, secs) = (unix.div_euclid(86_400), unix.rem_euclid(86_400));
+    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02} {:02}:{:02}:{:02}Z",
+        secs / 3600,
+        secs % 3600 / 60,
+        secs % 60
+    )
+}
+
+fn backup(name: &str, dir: &Path) -> Result<(), String> {
+    let sim = simulator(name)?;
+    let from = keychains(&sim)?;
+    if sim.state == "Booted" {
+        eprintln!(
+            "note: {} is booted; securityd may be writing, so the copy may miss the last changes \
+             (shut it down for an exact copy)",
+            sim.name
+        );
+    }
+    let n = keychain::backup(&from, dir).map_err(|e| e.to_string())?;
+    if n == 0 {
+        return Err(format!("{} has no {} yet", from.display(), keychain::KEYCHAIN_DB));
+    }
+    println!("saved {n} file(s) of {} into {}", from.display(), dir.display());
+    Ok(())
+}
+
+fn restore(name: &str, dir: &Path, shutdown: bool) -> Result<(), String> {
+    let sim = simulator(name)?;
+    let to = keychains(&sim)?;
+    let booted = sim.state != "Shutdown";
+    if booted && shutdown {
+        Cmd::new("xcrun", simctl::shutdown_args(&sim.udid))
+            .run(TIMEOUT)
+            .map_err(|e| e.to_string())?;
+    }
+    let n = keychain::restore(dir, &to, booted && !shutdown).map_err(|e| match e {
+        HostError::Failed { stderr, .. } if stderr.contains("shut it down first") => {
+            format!(
+                "{} is {}: pass --shutdown, or run xcrun simctl shutdown {}",
+                sim.name, sim.state, sim.udid
+            )
+        }
+        other => other.to_string(),
+    })?;
+    println!("restored {n} file(s) into {}", to.display());
+    if booted && shutdown {
+        Cmd::new("xcrun", simctl::boot_args(&sim.udid))
+            .run(TIMEOUT)
+            .map_err(|e| e.to_string())?;
+        println!("booted {} again", sim.name);
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn core_foundation_times() {
+        assert_eq!(cf_time(0.0), "2001-01-01 00:00:00Z");
+        assert_eq!(cf_time(541_488_060.376), "2018-02-28 05:21:00Z");
+        assert_eq!(cf_time(-978_307_200.0), "1970-01-01 00:00:00Z");
+    }
+}
