@@ -142,18 +142,14 @@ fn cf_time(seconds: f64) -> String {
 fn backup(name: &str, dir: &Path) -> Result<(), String> {
     let sim = simulator(name)?;
     let from = keychains(&sim)?;
-    if sim.state == "Booted" {
-        eprintln!(
-            "note: {} is booted; securityd may be writing, so the copy may miss the last changes \
-             (shut it down for an exact copy)",
-            sim.name
-        );
-    }
-    let n = keychain::backup(&from, dir).map_err(|e| e.to_string())?;
-    if n == 0 {
-        return Err(format!("{} has no {} yet", from.display(), keychain::KEYCHAIN_DB));
-    }
-    println!("saved {n} file(s) of {} into {}", from.display(), dir.display());
+    keychain::backup(&from, dir).map_err(|e| e.to_string())?;
+    println!(
+        "saved {} of {} ({}) into {}",
+        keychain::KEYCHAIN_DB,
+        sim.name,
+        sim.udid,
+        dir.display()
+    );
     Ok(())
 }
 

@@ -33,7 +33,11 @@ impl Device for Hybrid {
         self.ui.last_restore_ms().await
     }
     async fn take_cold_launch_ms(&mut self) -> Option<u64> {
-        self.ui.take_cold_launch_ms().await
+        // A launch with arguments goes through the host tools, which time it.
+        match self.ui.take_cold_launch_ms().await {
+            Some(ms) => Some(ms),
+            None => self.host.take_cold_launch_ms().await,
+        }
     }
     async fn source(&mut self) -> Result<String, DriverError> {
         self.ui.source().await

@@ -65,6 +65,31 @@ pub struct IosHost {
     backgrounded: bool,
     log: Option<LineStream>,
     shots: u64,
+    /// A private folder (mode 0700, created fresh) for `simctl io screenshot` files.
+    shot_dir: PathBuf,
+}
+
+impl Drop for IosHost {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.shot_dir);
+    }
+}
+
+/// A new folder only this user can read, under the system's temporary folder.
+fn private_dir() -> Result<PathBuf, DriverError> {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
+    let dir = std::env::temp_dir().join(format!("harness-simctl-{}-{nanos}", std::process::id()));
+    let mut builder = std::fs::DirBuilder::new();
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    // `create` (not `create_all`) fails when the path exists, so nothing planted there is used.
+    builder
+        .create(&dir)
+        .map_err(|e| DriverError::Host(format!("cannot create {}: {e}", dir.display())))?;
+    Ok(dir)
 }
 
 fn xcrun(args: Vec<String>) -> Cmd {
@@ -97,16 +122,10 @@ impl IosHost {
         let sims = simctl::parse_list(&out.stdout_text())?;
         let sim = pick(&sims, device, os_version)?;
         if sim.state != "Booted" {
-            xcrun(simctl::boot_args(&sim.udid))
-                .run_async(TIMEOUT)
-                .await
-                .or_else(|e| match &e {
-                    // Booting one that is already booting is fine; bootstatus waits.
-                    crate::host::HostError::Failed { stderr, .. } if stderr.contains("current state: Booted") => {
-                        Ok(Default::default())
-                    }
-                    _ => Err(e),
-                })?;
+            // A simulator that is already booting needs no `boot`; bootstatus waits for it.
+            if sim.state == "Shutdown" {
+                xcrun(simctl::boot_args(&sim.udid)).run_async(TIMEOUT).await?;
+            }
             xcrun(simctl::bootstatus_args(&sim.udid))
                 .run_async(BOOT_TIMEOUT)
                 .await?;
@@ -121,6 +140,7 @@ impl IosHost {
             backgrounded: false,
             log,
             shots: 0,
+            shot_dir: private_dir()?,
         })
     }
 
@@ -221,16 +241,12 @@ impl Device for IosHost {
 
     async fn screenshot(&mut self) -> Result<Vec<u8>, DriverError> {
         self.shots += 1;
-        let path = std::env::temp_dir().join(format!(
-            "harness-{}-{}-{}.png",
-            std::process::id(),
-            crate::run::runner::sanitize(&self.udid),
-            self.shots
-        ));
+        let path = self.shot_dir.join(format!("{}.png", self.shots));
         let path_text = path.display().to_string();
         xcrun(simctl::screenshot_png_args(&self.udid, &path_text))
             .run_async(TIMEOUT)
             .await?;
+        // A screenshot file is small: read in place rather than on the blocking pool.
         let bytes = std::fs::read(&path)
             .map_err(|e| DriverError::Host(format!("`xcrun simctl io screenshot` wrote no file {path_text}: {e}")));
         let _ = std::fs::remove_file(&path);

@@ -425,22 +425,34 @@ pub fn parse_resolve_activity(output: &str) -> Option<String> {
     (last.contains('/') && !last.contains(' ')).then(|| last.to_string())
 }
 
-/// Start (or bring to front) with timing: `am start -W -n COMPONENT`.
-pub fn am_start_args(serial: &str, component: &str) -> Vec<String> {
-    adb_shell_args(serial, &["am", "start", "-W", "-n", component])
-}
-
-/// Start with `launchApp.arguments` as intent extras, typed as Maestro types them: `true` /
-/// `false` are booleans (`--ez`), whole numbers ints (`--ei`), other numbers floats (`--ef`),
-/// anything else strings (`--es`).
+/// Starts the app as the launcher does (`-a MAIN -c LAUNCHER -f 0x10200000`: new task, reset
+/// if needed, so a running app's task comes to the front) with `launchApp.arguments` as intent
+/// extras typed as Maestro types them: `true` / `false` booleans (`--ez`), whole numbers ints
+/// or longs (`--ei`, `--el`), decimals floats (`--ef`), each only when it reads back the same
+/// (`0123` stays a string); anything else strings (`--es`).
 pub fn am_start_with_extras_args(serial: &str, component: &str, extras: &[(String, String)]) -> Vec<String> {
-    let mut argv: Vec<&str> = vec!["am", "start", "-W", "-n", component];
+    let mut argv: Vec<&str> = vec![
+        "am",
+        "start",
+        "-W",
+        "-a",
+        "android.intent.action.MAIN",
+        "-c",
+        "android.intent.category.LAUNCHER",
+        "-f",
+        "0x10200000",
+        "-n",
+        component,
+    ];
     for (key, value) in extras {
+        let same = |text: String| &text == value;
         let flag = if value == "true" || value == "false" {
             "--ez"
-        } else if value.parse::<i32>().is_ok() {
+        } else if value.parse::<i32>().is_ok_and(|n| same(n.to_string())) {
             "--ei"
-        } else if value.parse::<f32>().is_ok_and(f32::is_finite) {
+        } else if value.parse::<i64>().is_ok_and(|n| same(n.to_string())) {
+            "--el"
+        } else if value.parse::<f32>().is_ok_and(|n| n.is_finite() && same(n.to_string())) {
             "--ef"
         } else {
             "--es"
@@ -1010,10 +1022,18 @@ mod permission_tests {
         );
         assert_eq!(
             args[3],
-            "'am' 'start' '-W' '-n' 'com.x/.Main' '--ez' 'isE2E' 'true' '--ei' 'retries' '3' \
+            "'am' 'start' '-W' '-a' 'android.intent.action.MAIN' '-c' 'android.intent.category.LAUNCHER' \
+             '-f' '0x10200000' '-n' 'com.x/.Main' '--ez' 'isE2E' 'true' '--ei' 'retries' '3' \
              '--ef' 'ratio' '0.5' '--es' 'env' 'stag ing; $(id)'"
         );
-        assert_eq!(am_start_with_extras_args("s", "c/.M", &[]), am_start_args("s", "c/.M"));
+        let typed = |v: &str| am_start_with_extras_args("s", "c/.M", &[("k".into(), v.into())])[3].clone();
+        assert!(typed("0123").contains("'--es' 'k' '0123'"));
+        assert!(typed("9000000000").contains("'--el' 'k' '9000000000'"));
+        assert!(
+            typed("3.14159265358979").contains("'--es'"),
+            "a float that would lose digits stays text"
+        );
+        assert!(typed("1e3").contains("'--es'"));
     }
 
     #[test]

@@ -140,16 +140,7 @@ impl Cmd {
         for (k, v) in &self.env {
             command.env(k, v);
         }
-        let mut child = command.spawn().map_err(|e| match e.kind() {
-            std::io::ErrorKind::NotFound => HostError::Missing {
-                program: self.program.clone(),
-                hint: install_hint(&self.program),
-            },
-            _ => HostError::Spawn {
-                command: self.display(),
-                message: e.to_string(),
-            },
-        })?;
+        let mut child = command.spawn().map_err(|e| self.spawn_error(e))?;
         // Drain both pipes on threads so a chatty child cannot block on a full pipe. The
         // results come back over channels with a deadline: a grandchild that keeps a pipe open
         // (e.g. an adb server started by `adb devices`) must not hang the caller.
@@ -204,30 +195,100 @@ impl Cmd {
         })
     }
 
-    /// [`Cmd::run`] on tokio's blocking pool, for async callers.
+    /// [`Cmd::run`] for async callers.
     pub async fn run_async(self, timeout: Duration) -> Result<CmdOutput, HostError> {
-        let display = self.display();
-        tokio::task::spawn_blocking(move || self.run(timeout))
-            .await
-            .unwrap_or_else(|e| {
-                Err(HostError::Spawn {
-                    command: display,
-                    message: e.to_string(),
-                })
-            })
+        let out = self.run_unchecked_async(timeout).await?;
+        self.checked(out)
     }
 
-    /// [`Cmd::run_unchecked`] on tokio's blocking pool.
-    pub async fn run_unchecked_async(self, timeout: Duration) -> Result<CmdOutput, HostError> {
-        let display = self.display();
-        tokio::task::spawn_blocking(move || self.run_unchecked(timeout))
-            .await
-            .unwrap_or_else(|e| {
-                Err(HostError::Spawn {
-                    command: display,
-                    message: e.to_string(),
-                })
+    /// [`Cmd::run_unchecked`] for async callers, as a tokio child process: when the caller's
+    /// future is dropped (a flow timeout), the child is killed with it.
+    pub async fn run_unchecked_async(&self, timeout: Duration) -> Result<CmdOutput, HostError> {
+        use tokio::io::AsyncReadExt;
+        let mut command = tokio::process::Command::new(&self.program);
+        command
+            .args(&self.args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true);
+        for (k, v) in &self.env {
+            command.env(k, v);
+        }
+        let mut child = command.spawn().map_err(|e| self.spawn_error(e))?;
+        let started = tokio::time::Instant::now();
+        let timed_out = || HostError::Timeout {
+            command: self.display(),
+            seconds: timeout.as_secs_f64(),
+        };
+        let read = |pipe: Option<Box<dyn tokio::io::AsyncRead + Unpin + Send>>| {
+            tokio::spawn(async move {
+                let mut buf = Vec::new();
+                if let Some(mut p) = pipe {
+                    let _ = p.read_to_end(&mut buf).await;
+                }
+                buf
             })
+        };
+        let stdout = read(child.stdout.take().map(|p| Box::new(p) as _));
+        let stderr = read(child.stderr.take().map(|p| Box::new(p) as _));
+        let status = match tokio::time::timeout(timeout, child.wait()).await {
+            Ok(Ok(status)) => status,
+            Ok(Err(e)) => {
+                return Err(HostError::Spawn {
+                    command: self.display(),
+                    message: e.to_string(),
+                });
+            }
+            Err(_) => {
+                let _ = child.kill().await;
+                return Err(timed_out());
+            }
+        };
+        // A grandchild that keeps a pipe open (an adb server started by this call) must not
+        // hold the caller past the deadline.
+        let remaining = timeout
+            .saturating_sub(started.elapsed())
+            .max(Duration::from_millis(500));
+        let (stdout, stderr) = match tokio::time::timeout(remaining, async { (stdout.await, stderr.await) }).await {
+            Ok((Ok(o), Ok(e))) => (o, e),
+            _ => return Err(timed_out()),
+        };
+        Ok(CmdOutput {
+            status: status.code(),
+            stdout,
+            stderr: String::from_utf8_lossy(&stderr).into_owned(),
+        })
+    }
+
+    fn spawn_error(&self, e: std::io::Error) -> HostError {
+        match e.kind() {
+            std::io::ErrorKind::NotFound => HostError::Missing {
+                program: self.program.clone(),
+                hint: install_hint(&self.program),
+            },
+            _ => HostError::Spawn {
+                command: self.display(),
+                message: e.to_string(),
+            },
+        }
+    }
+
+    /// `out`, or [`HostError::Failed`] when the command exited unsuccessfully.
+    fn checked(&self, out: CmdOutput) -> Result<CmdOutput, HostError> {
+        if out.success() {
+            return Ok(out);
+        }
+        let stderr = if out.stderr.trim().is_empty() {
+            out.stdout_text()
+        } else {
+            out.stderr.clone()
+        };
+        Err(HostError::Failed {
+            command: self.display(),
+            status: out.status,
+            stderr,
+        })
     }
 
     /// Starts the command in the background and collects its stdout lines (a log stream).
@@ -241,29 +302,28 @@ impl Cmd {
         for (k, v) in &self.env {
             command.env(k, v);
         }
-        let mut child = command.spawn().map_err(|e| match e.kind() {
-            std::io::ErrorKind::NotFound => HostError::Missing {
-                program: self.program.clone(),
-                hint: install_hint(&self.program),
-            },
-            _ => HostError::Spawn {
-                command: self.display(),
-                message: e.to_string(),
-            },
-        })?;
-        let lines = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let mut child = command.spawn().map_err(|e| self.spawn_error(e))?;
+        let lines = std::sync::Arc::new(std::sync::Mutex::new(std::collections::VecDeque::new()));
         if let Some(out) = child.stdout.take() {
             let sink = lines.clone();
             std::thread::spawn(move || {
                 use std::io::BufRead;
-                for line in std::io::BufReader::new(out).lines() {
-                    let Ok(line) = line else { break };
+                let mut reader = std::io::BufReader::new(out);
+                let mut buf = Vec::new();
+                loop {
+                    buf.clear();
+                    // Bytes, not `lines()`: one non-UTF-8 line must not end the stream.
+                    match reader.read_until(b'\n', &mut buf) {
+                        Ok(0) | Err(_) => break,
+                        Ok(_) => {}
+                    }
+                    let line = String::from_utf8_lossy(&buf).trim_end_matches(['\n', '\r']).to_string();
                     if let Ok(mut v) = sink.lock() {
                         // Bounded: a chatty log must not grow without limit between reads.
                         if v.len() >= LineStream::MAX_LINES {
-                            v.remove(0);
+                            v.pop_front();
                         }
-                        v.push(line);
+                        v.push_back(line);
                     }
                 }
             });
@@ -274,20 +334,7 @@ impl Cmd {
     /// Runs the command; a non-zero exit is [`HostError::Failed`].
     pub fn run(&self, timeout: Duration) -> Result<CmdOutput, HostError> {
         let out = self.run_unchecked(timeout)?;
-        if out.success() {
-            Ok(out)
-        } else {
-            let stderr = if out.stderr.trim().is_empty() {
-                out.stdout_text()
-            } else {
-                out.stderr.clone()
-            };
-            Err(HostError::Failed {
-                command: self.display(),
-                status: out.status,
-                stderr,
-            })
-        }
+        self.checked(out)
     }
 }
 
@@ -296,7 +343,7 @@ impl Cmd {
 #[derive(Debug)]
 pub struct LineStream {
     child: std::process::Child,
-    lines: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+    lines: std::sync::Arc<std::sync::Mutex<std::collections::VecDeque<String>>>,
 }
 
 impl LineStream {
@@ -305,15 +352,25 @@ impl LineStream {
 
     /// The lines collected since the last call.
     pub fn drain(&self) -> Vec<String> {
-        self.lines
-            .lock()
-            .map(|mut v| std::mem::take(&mut *v))
-            .unwrap_or_default()
+        self.lines.lock().map(|mut v| v.drain(..).collect()).unwrap_or_default()
     }
 }
 
 impl Drop for LineStream {
+    /// Interrupts the stream as Ctrl-C would (`simctl spawn` passes SIGINT on to `log` in
+    /// the simulator; SIGKILL would leave it running), then kills it if it lingers.
     fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let _ = Command::new("kill")
+                .args(["-INT", &self.child.id().to_string()])
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .status();
+            let deadline = Instant::now() + Duration::from_secs(1);
+            while Instant::now() < deadline && matches!(self.child.try_wait(), Ok(None)) {
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        }
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
@@ -338,6 +395,8 @@ impl HostError {
             Some("start the emulator, and check the profile's serial against `harness devices`")
         } else if t.contains("no devices/emulators") {
             Some("no device is attached: start an emulator (`emulator -avd NAME`) and retry")
+        } else if t.contains("current state: shutting down") {
+            Some("the simulator is shutting down: wait for it, then boot it (xcrun simctl boot <udid>)")
         } else if t.contains("current state: shutdown") || t.contains("invalid device state") {
             Some("boot the simulator first: xcrun simctl boot <udid>")
         } else if t.contains("invalid device") {
@@ -518,6 +577,55 @@ mod tests {
         assert!(stream.drain().is_empty());
         drop(stream);
         assert!(started.elapsed() < Duration::from_secs(10));
+    }
+
+    #[tokio::test]
+    async fn async_runs_kill_their_child_when_they_time_out_or_are_dropped() {
+        let dir = tempfile::tempdir().unwrap();
+        let marker = |n: &str| dir.path().join(n);
+        let late = |n: &str| {
+            Cmd::new(
+                "sh",
+                vec!["-c".into(), format!("sleep 1; touch '{}'", marker(n).display())],
+            )
+        };
+        let err = late("timeout").run_async(Duration::from_millis(200)).await.unwrap_err();
+        assert!(matches!(err, HostError::Timeout { .. }), "{err:?}");
+        // A flow timeout drops the future: the child goes with it.
+        let dropped = tokio::time::timeout(
+            Duration::from_millis(200),
+            late("dropped").run_async(Duration::from_secs(30)),
+        )
+        .await;
+        assert!(dropped.is_err());
+        tokio::time::sleep(Duration::from_millis(1500)).await;
+        assert!(!marker("timeout").exists() && !marker("dropped").exists());
+        let out = Cmd::new("sh", vec!["-c".into(), "printf out; printf err >&2; exit 4".into()])
+            .run_unchecked_async(Duration::from_secs(10))
+            .await
+            .unwrap();
+        assert_eq!(
+            (out.status, out.stdout_text().as_str(), out.stderr.as_str()),
+            (Some(4), "out", "err")
+        );
+        let missing = Cmd::new("adb-definitely-not-installed", vec![])
+            .run_async(Duration::from_secs(5))
+            .await;
+        assert!(matches!(missing, Err(HostError::Missing { .. })), "{missing:?}");
+    }
+
+    #[test]
+    fn streams_survive_lines_that_are_not_utf8() {
+        let stream = Cmd::new("sh", vec!["-c".into(), "printf 'a\\377b\\nnext\\n'".into()])
+            .stream()
+            .unwrap();
+        let started = Instant::now();
+        let mut got = vec![];
+        while got.len() < 2 && started.elapsed() < Duration::from_secs(10) {
+            got.extend(stream.drain());
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        assert_eq!(got, vec!["a\u{fffd}b", "next"]);
     }
 
     #[test]

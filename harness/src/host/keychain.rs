@@ -13,9 +13,11 @@
 //! (rewritten: a new `mdat` or blob; a rewrite with the same value also counts, because
 //! every write encrypts anew).
 //!
-//! The database is opened read-only (`mode=ro`, so the WAL is read too) while the simulator
-//! runs. [`backup`] and [`restore`] copy the database files; restore needs the simulator shut
-//! down (securityd holds the files open).
+//! The database is opened read-only while the simulator runs; SQLite still reads its WAL, and
+//! on a database in WAL mode whose `-shm` is missing (a shut-down simulator) it creates the
+//! `-wal`/`-shm` sidecars, as any reader does. [`backup`] writes a consistent copy (SQLite's
+//! `VACUUM INTO`, safe while securityd writes); [`restore`] puts it back and needs the
+//! simulator shut down (securityd holds the files open).
 
 use std::path::{Path, PathBuf};
 
@@ -72,12 +74,15 @@ pub struct KeychainItem {
     pub data_len: usize,
 }
 
-/// Whether `group` is the app's access group: the bundle id itself or `<prefix>.<bundle id>`.
+/// Whether `group` is the app's access group: the bundle id itself or `<prefix>.<bundle id>`
+/// with a one-component prefix (the team or app-id prefix, `ABCDE12345.`). So bundle
+/// `example.app` does not claim `TEAM.com.example.app`, another app's group.
 fn is_app_group(group: &str, bundle_id: &str) -> bool {
     group == bundle_id
         || group
             .strip_suffix(bundle_id)
-            .is_some_and(|prefix| prefix.ends_with('.') && prefix.len() > 1)
+            .and_then(|p| p.strip_suffix('.'))
+            .is_some_and(|prefix| !prefix.is_empty() && !prefix.contains('.'))
 }
 
 fn as_f64(v: &Value) -> Option<f64> {
@@ -97,16 +102,25 @@ fn as_bytes(v: Value) -> Vec<u8> {
     }
 }
 
-/// Reads the live (not tombstoned) `genp` items of `bundle_id`'s access group from `db`,
-/// opened read-only. A missing file is an empty keychain (the simulator never wrote one).
+/// Reads the live (not tombstoned) `genp` items of `bundle_id`'s access group from `db`
+/// (`<data>/Library/Keychains/keychain-2-debug.db`), opened read-only. A missing database in
+/// an existing data folder is an empty keychain (the simulator never wrote one); a missing
+/// data folder is an error (a wrong UDID or `dataPath` must not read as "signed out").
 pub fn read_items(db: &Path, bundle_id: &str) -> Result<Vec<KeychainItem>, HostError> {
-    if !db.exists() {
-        return Ok(Vec::new());
-    }
     let fail = |what: String| HostError::Keychain {
         path: db.display().to_string(),
         what,
     };
+    if !db.exists() {
+        let data = db.parent().and_then(Path::parent).and_then(Path::parent);
+        return match data {
+            Some(d) if d.is_dir() => Ok(Vec::new()),
+            _ => Err(fail(
+                "the simulator's data folder does not exist: check the simulator's UDID (and dataPath in `xcrun simctl list -j devices`)"
+                    .into(),
+            )),
+        };
+    }
     let flags = rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX;
     let conn = rusqlite::Connection::open_with_flags(db, flags)
         .map_err(|e| fail(format!("cannot open the keychain database: {e}")))?;
@@ -255,21 +269,31 @@ fn db_files(dir: &Path) -> Vec<PathBuf> {
         .collect()
 }
 
-/// Copies the keychain files of `keychains` (a `Library/Keychains` directory) into `to`.
-/// Returns how many files were copied. Shut the simulator down first for a consistent copy.
-pub fn backup(keychains: &Path, to: &Path) -> Result<usize, HostError> {
-    let io = |what: &str, e: std::io::Error| HostError::Failed {
+/// Saves the keychain database of `keychains` (a `Library/Keychains` directory) into `to` as
+/// one consistent file (SQLite's `VACUUM INTO`, with whatever the WAL holds), replacing an
+/// earlier backup there. Works while the simulator runs.
+pub fn backup(keychains: &Path, to: &Path) -> Result<(), HostError> {
+    let fail = |stderr: String| HostError::Failed {
         command: format!("keychain backup {} → {}", keychains.display(), to.display()),
         status: None,
-        stderr: format!("{what}: {e}"),
+        stderr,
     };
-    std::fs::create_dir_all(to).map_err(|e| io("create the backup folder", e))?;
-    let files = db_files(keychains);
-    for f in &files {
-        let name = f.file_name().unwrap_or_default();
-        std::fs::copy(f, to.join(name)).map_err(|e| io("copy", e))?;
+    let db = keychains.join(KEYCHAIN_DB);
+    if !db.exists() {
+        return Err(fail(format!("there is no {KEYCHAIN_DB} yet")));
     }
-    Ok(files.len())
+    std::fs::create_dir_all(to).map_err(|e| fail(format!("create the backup folder: {e}")))?;
+    // Sidecars of an earlier backup would be replayed over this one on restore.
+    for f in db_files(to) {
+        std::fs::remove_file(f).map_err(|e| fail(format!("remove the earlier backup: {e}")))?;
+    }
+    let flags = rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let conn = rusqlite::Connection::open_with_flags(&db, flags).map_err(|e| fail(e.to_string()))?;
+    let _ = conn.busy_timeout(std::time::Duration::from_secs(5));
+    let target = to.join(KEYCHAIN_DB);
+    conn.execute("VACUUM INTO ?1", [target.display().to_string()])
+        .map_err(|e| fail(format!("copy: {e}")))?;
+    Ok(())
 }
 
 /// Replaces the keychain files of `keychains` with those saved in `from` by [`backup`].
@@ -406,9 +430,44 @@ pub(crate) mod tests {
             e[1].0,
             format!("sha1:{}", hex(&sha1("__clerk_cache_client_abcde-latest")))
         );
-        // A bare bundle id as the group is the app's too.
+        // A bare bundle id as the group is the app's too; a longer bundle id is another app.
         assert!(is_app_group(BID, BID));
         assert!(!is_app_group(&format!(".{BID}"), BID));
+        assert!(is_app_group("TEAM.example.app", "example.app"));
+        assert!(!is_app_group("TEAM.com.example.app", "example.app"));
+    }
+
+    #[test]
+    fn reads_what_a_running_writer_left_in_the_wal() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join(KEYCHAIN_DB);
+        build(&db, &[]);
+        // securityd keeps the database in WAL mode and open; nothing is checkpointed yet.
+        let writer = rusqlite::Connection::open(&db).unwrap();
+        let mode: String = writer.query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0)).unwrap();
+        assert_eq!(mode, "wal");
+        writer.execute_batch("PRAGMA wal_autocheckpoint=0").unwrap();
+        insert(&writer, GROUP, "__clerk_client_jwt", "app:no-auth", 42.0, b"in-wal");
+        assert!(dir.path().join(format!("{KEYCHAIN_DB}-wal")).exists());
+        let items = read_items(&db, BID).unwrap();
+        assert_eq!(items.len(), 1);
+        assert_eq!(items[0].modified, Some(42.0));
+        // A backup taken now holds it too, in one file.
+        let saved = dir.path().join("saved");
+        backup(dir.path(), &saved).unwrap();
+        assert_eq!(read_items(&saved.join(KEYCHAIN_DB), BID).unwrap().len(), 1);
+        drop(writer);
+    }
+
+    #[test]
+    fn a_wrong_simulator_folder_is_an_error_not_an_empty_keychain() {
+        let dir = tempfile::tempdir().unwrap();
+        let data = dir.path().join("data");
+        let db = keychain_dir(&data).join(KEYCHAIN_DB);
+        let e = read_items(&db, BID).unwrap_err().to_string();
+        assert!(e.contains("data folder does not exist"), "{e}");
+        std::fs::create_dir_all(&data).unwrap();
+        assert!(read_items(&db, BID).unwrap().is_empty());
     }
 
     #[test]
@@ -425,7 +484,8 @@ pub(crate) mod tests {
     #[test]
     fn present_absent_added_removed_rotated() {
         let dir = tempfile::tempdir().unwrap();
-        let db = dir.path().join(KEYCHAIN_DB);
+        let db = keychain_dir(dir.path()).join(KEYCHAIN_DB);
+        std::fs::create_dir_all(db.parent().unwrap()).unwrap();
         assert_eq!(
             read_items(&db, BID).unwrap(),
             vec![],
@@ -479,7 +539,11 @@ pub(crate) mod tests {
         let db = keychains.join(KEYCHAIN_DB);
         build(&db, &[(GROUP, "__clerk_client_jwt", "app:no-auth", 10.0, b"signed-in")]);
         let saved = dir.path().join("saved");
-        assert_eq!(backup(&keychains, &saved).unwrap(), 1);
+        // An earlier backup's stale sidecar must not survive into this one.
+        std::fs::create_dir_all(&saved).unwrap();
+        std::fs::write(saved.join(format!("{KEYCHAIN_DB}-wal")), b"stale").unwrap();
+        backup(&keychains, &saved).unwrap();
+        assert!(!saved.join(format!("{KEYCHAIN_DB}-wal")).exists());
         // The app is reinstalled and the keychain reset.
         std::fs::remove_file(&db).unwrap();
         std::fs::write(keychains.join(format!("{KEYCHAIN_DB}-wal")), b"stale").unwrap();
@@ -492,6 +556,8 @@ pub(crate) mod tests {
         let items = read_items(&db, BID).unwrap();
         assert_eq!(items.len(), 1);
         assert_eq!(compare(&[], &items, "__clerk_client_jwt"), Change::Added);
+        let e = backup(&dir.path().join("nowhere"), &saved).unwrap_err().to_string();
+        assert!(e.contains("no keychain-2-debug.db yet"), "{e}");
         let e = restore(&dir.path().join("nothing"), &keychains, false)
             .unwrap_err()
             .to_string();

@@ -436,10 +436,7 @@ mod real_output_tests {
                 stderr: text.into(),
             };
             let hint = e.hint().unwrap_or_default();
-            assert!(
-                hint.contains("simctl boot") || text.contains("Shutting Down"),
-                "{text}: {hint}"
-            );
+            assert!(hint.contains("simctl boot"), "{text}: {hint}");
         }
     }
 }

@@ -30,8 +30,9 @@ pub type Items = BTreeMap<(String, String), (u64, String)>;
 pub struct KeychainFile {
     path: PathBuf,
     access_group: String,
-    /// What was last written: (account, service) → modified ms.
-    written: BTreeMap<(String, String), u64>,
+    /// What was last written: (account, service) → modified ms; `None` before the first
+    /// write, which first removes whatever an earlier device left in the app's group.
+    written: Option<BTreeMap<(String, String), u64>>,
     /// A failed write, kept for the device log (the device keeps running).
     pub last_error: Option<String>,
 }
@@ -41,7 +42,7 @@ impl KeychainFile {
         KeychainFile {
             path: path.into(),
             access_group: format!("{TEAM_ID}.{bundle_id}"),
-            written: BTreeMap::new(),
+            written: None,
             last_error: None,
         }
     }
@@ -49,12 +50,12 @@ impl KeychainFile {
     /// Brings the database in line with `items`; does nothing when nothing changed.
     pub fn sync(&mut self, items: &Items) {
         let current: BTreeMap<(String, String), u64> = items.iter().map(|(k, (m, _))| (k.clone(), *m)).collect();
-        if current == self.written {
+        if self.written.as_ref() == Some(&current) {
             return;
         }
         match self.write(items) {
             Ok(()) => {
-                self.written = current;
+                self.written = Some(current);
                 self.last_error = None;
             }
             Err(e) => self.last_error = Some(format!("keychain file {}: {e}", self.path.display())),
@@ -65,17 +66,25 @@ impl KeychainFile {
         let mut conn = rusqlite::Connection::open_with_flags(&self.path, rusqlite::OpenFlags::SQLITE_OPEN_READ_WRITE)?;
         conn.busy_timeout(std::time::Duration::from_secs(2))?;
         let tx = conn.transaction()?;
-        for (key, modified) in &self.written {
+        let empty = BTreeMap::new();
+        let written = match &self.written {
+            Some(w) => w,
+            None => {
+                // A new device: the keychain holds what this device holds, nothing older.
+                tx.execute("DELETE FROM genp WHERE agrp = ?1", [&self.access_group])?;
+                &empty
+            }
+        };
+        for key in written.keys() {
             if !items.contains_key(key) {
                 tx.execute(
                     "DELETE FROM genp WHERE acct = ?1 AND svce = ?2 AND agrp = ?3",
                     rusqlite::params![sha1(&key.0).to_vec(), sha1(&key.1).to_vec(), self.access_group],
                 )?;
             }
-            let _ = modified;
         }
         for ((account, service), (modified_ms, value)) in items {
-            if self.written.get(&(account.clone(), service.clone())) == Some(modified_ms) {
+            if written.get(&(account.clone(), service.clone())) == Some(modified_ms) {
                 continue;
             }
             let mdat = *modified_ms as f64 / 1000.0 - CF_EPOCH_OFFSET;
@@ -106,16 +115,18 @@ impl KeychainFile {
     }
 }
 
-/// A stand-in for securityd's encrypted blob: version byte, then bytes that depend on the
-/// value and the write, never the value itself.
+/// A stand-in for securityd's encrypted blob: a version word, then the value XORed with a
+/// SHA-1 keystream seeded by the write time (so every write differs), then a 16-byte tag.
+/// Never the value in clear; not cryptography, which a test fixture does not need.
 fn opaque(value: &str, modified_ms: u64) -> Vec<u8> {
     let mut out = vec![7u8, 0, 0, 0];
-    let mut block = sha1(&format!("{modified_ms}:{}", value.len()));
+    let mut block = sha1(&format!("harness-virtual-keychain:{modified_ms}"));
     for chunk in value.as_bytes().chunks(20) {
-        block = sha1(&format!("{}{}", String::from_utf8_lossy(chunk), block.len()));
-        out.extend_from_slice(&block[..chunk.len()]);
+        out.extend(chunk.iter().zip(block.iter()).map(|(v, k)| v ^ k));
+        let next: String = block.iter().map(|b| format!("{b:02x}")).collect();
+        block = sha1(&next);
     }
-    out.extend_from_slice(&sha1(&format!("tag{modified_ms}"))[..16]);
+    out.extend_from_slice(&sha1(&format!("tag:{modified_ms}:{}", value.len()))[..16]);
     out
 }
 
@@ -167,6 +178,27 @@ mod tests {
             Change::Removed
         );
         assert_eq!(compare(&empty, &first, &key.0), Change::Added);
+    }
+
+    #[test]
+    fn a_new_device_starts_from_an_empty_app_group() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join(KEYCHAIN_DB);
+        rusqlite::Connection::open(&db)
+            .unwrap()
+            .execute_batch(crate::host::keychain::tests::SCHEMA)
+            .unwrap();
+        let bid = "com.harness.clerkconvex";
+        let mut items = Items::new();
+        items.insert(
+            ("__clerk_client_jwt".into(), "app:no-auth".into()),
+            (5_000, "old".into()),
+        );
+        KeychainFile::new(&db, bid).sync(&items);
+        assert_eq!(read_items(&db, bid).unwrap().len(), 1);
+        // The next case's device has nothing yet: the earlier device's row goes.
+        KeychainFile::new(&db, bid).sync(&Items::new());
+        assert!(read_items(&db, bid).unwrap().is_empty());
     }
 
     #[test]

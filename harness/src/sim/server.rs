@@ -452,6 +452,8 @@ fn with_session<T>(
         .lock()
         .map_err(|_| WdError::unsupported("device state poisoned"))?;
     let result = f(info, &mut d);
+    // The keychain file is written outside the farm-wide lock: other sessions go on.
+    drop(sessions);
     d.sync_keychain_file();
     result
 }
