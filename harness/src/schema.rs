@@ -144,7 +144,14 @@ fn app_schema() -> Value {
             "android": {"type": "object", "required": ["package"], "properties": {"package": {"type": "string"}}, "additionalProperties": false},
             "auth": {
                 "type": "object", "required": ["signedIn", "signedOut"], "additionalProperties": false,
-                "properties": {"signedIn": sel, "signedOut": sel, "loading": sel, "sessionId": sel}
+                "properties": {
+                    "signedIn": sel, "signedOut": sel, "loading": sel, "sessionId": sel,
+                    "log": {
+                        "type": "object", "required": ["signedIn", "signedOut"], "additionalProperties": false,
+                        "description": "Regexes over the app's log lines that mark signed in / signed out (for devices whose screen cannot be read)",
+                        "properties": {"signedIn": {"type": "string"}, "signedOut": {"type": "string"}}
+                    }
+                }
             },
             "convex": {
                 "type": "object", "required": ["authenticated", "unauthenticated"], "additionalProperties": false,

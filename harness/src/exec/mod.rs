@@ -109,6 +109,14 @@ pub struct Executor<'a> {
     /// Device seconds per real second (virtual devices run faster than real time): waits
     /// (`within`, lookup timeouts) are device time, so they are divided by it.
     time_scale: f64,
+    /// The device's log lines read so far in this flow (saved on failure, secrets redacted).
+    log_lines: Vec<String>,
+    /// The app profile's `auth.log` markers, compiled: (signed in, signed out).
+    log_markers: Option<(regex::Regex, regex::Regex)>,
+    /// The auth state the log shows since the last launch (`Some(true)`: signed in).
+    log_auth: Option<bool>,
+    /// The backend cannot read the screen: the auth state comes from `auth.log`.
+    screenless: bool,
 }
 
 fn describe_selector(s: &Selector) -> String {
@@ -189,6 +197,54 @@ impl<'a> Executor<'a> {
             stopped: false,
             rng: crate::sim::clock::Rng::new(seed),
             time_scale: 1.0,
+            log_lines: vec![],
+            log_markers: None,
+            log_auth: None,
+            screenless: false,
+        }
+    }
+
+    /// Reads the device's new log lines: kept for the failure artifacts, and matched against
+    /// the app profile's `auth.log` markers (the last one seen is the auth state).
+    async fn pull_logs(&mut self) {
+        let Ok(lines) = self.device.logs().await else { return };
+        if self.log_markers.is_none()
+            && let Some(log) = self.app.and_then(|a| a.auth.log.as_ref())
+        {
+            // Validated when the app profile was loaded.
+            if let (Ok(i), Ok(o)) = (regex::Regex::new(&log.signed_in), regex::Regex::new(&log.signed_out)) {
+                self.log_markers = Some((i, o));
+            }
+        }
+        for line in lines {
+            if let Some((signed_in, signed_out)) = &self.log_markers {
+                if signed_in.is_match(&line) {
+                    self.log_auth = Some(true);
+                } else if signed_out.is_match(&line) {
+                    self.log_auth = Some(false);
+                }
+            }
+            self.log_lines.push(line);
+        }
+    }
+
+    /// The app is about to start again: what the log said before no longer holds.
+    async fn forget_log_auth(&mut self) {
+        if self.app.is_some_and(|a| a.auth.log.is_some()) {
+            self.pull_logs().await;
+        }
+        self.log_auth = None;
+    }
+
+    /// The auth state as the log shows it (`auth.log`), for screenless devices.
+    async fn shown_from_log(&mut self) -> Shown {
+        self.pull_logs().await;
+        Shown {
+            signed_in: self.log_auth == Some(true),
+            signed_out: self.log_auth == Some(false),
+            loading: self.log_auth.is_none(),
+            network_error: false,
+            convex: None,
         }
     }
 
@@ -513,6 +569,15 @@ impl<'a> Executor<'a> {
     /// What the screen shows, read through the app profile.
     async fn shown(&mut self) -> Result<Shown, StepError> {
         let app = self.app()?;
+        if app.auth.log.is_some() {
+            if self.screenless {
+                return Ok(self.shown_from_log().await);
+            }
+            if let Err(DriverError::Unsupported { .. }) = self.device.source().await {
+                self.screenless = true;
+                return Ok(self.shown_from_log().await);
+            }
+        }
         let tree = self.tree().await?;
         let vis = |s: &Selector| self.matches(&tree, s).map(|v| !v.is_empty());
         let mut shown = Shown {
@@ -685,9 +750,10 @@ impl<'a> Executor<'a> {
         self.save_artifact("failure.png", shot).await;
         let src = self.device.source().await.ok().map(|x| self.redact(&x).into_bytes());
         self.save_artifact("failure.xml", src).await;
-        // The device log (the app's JS console), secrets redacted.
-        if let Ok(lines) = self.device.logs().await {
-            let text = self.redact(&lines.join("\n"));
+        // The device log (the app's JS console) of this flow so far, secrets redacted.
+        self.pull_logs().await;
+        if !self.log_lines.is_empty() {
+            let text = self.redact(&self.log_lines.join("\n"));
             self.save_artifact("device.log", Some(text.into_bytes())).await;
         }
     }
@@ -767,6 +833,7 @@ impl<'a> Executor<'a> {
                 let keeps_storage = l.clear_state != Some(true) && l.clear_keychain != Some(true);
                 self.relaunched_at = (self.stopped && keeps_storage).then(Instant::now);
                 self.stopped = false;
+                self.forget_log_auth().await;
                 self.device.launch_app_with(&l.arguments).await?;
                 // Taken after every launch, kept for the first cold start that can restore.
                 if let Some(ms) = self.device.take_cold_launch_ms().await
@@ -778,6 +845,7 @@ impl<'a> Executor<'a> {
             C::StopApp { .. } | C::KillApp { .. } => {
                 self.device.terminate_app().await?;
                 self.stopped = true;
+                self.forget_log_auth().await;
             }
             C::ClearState { .. } => self.device.clear_app().await?,
             C::ClearKeychain => self.device.clear_keychain().await?,

@@ -37,6 +37,18 @@ pub struct AuthScreens {
     pub loading: Option<Selector>,
     /// Element whose text is the current session id (for diagnosis).
     pub session_id: Option<Selector>,
+    /// Log lines that tell the auth state where the screen cannot be read.
+    pub log: Option<AuthLog>,
+}
+
+/// `auth.log`: regexes over the app's JS log lines (`log stream`, `logcat`) that mark a
+/// signed-in and a signed-out app. They stand in for the screen on devices whose screen the
+/// backend cannot read (an iOS simulator on `backend: host`): the last marker logged since
+/// the last launch is the auth state.
+#[derive(Clone, Debug, PartialEq)]
+pub struct AuthLog {
+    pub signed_in: String,
+    pub signed_out: String,
 }
 
 /// Elements that show `useConvexAuth().isAuthenticated`.
@@ -208,12 +220,49 @@ fn auth(sink: &mut Sink, node: &Node) -> Option<AuthScreens> {
     let session_id = m
         .get("sessionId")
         .and_then(|v| parse_selector(sink, v, "auth.sessionId"));
-    m.finish(sink, "`auth`", &["signedIn", "signedOut", "loading", "sessionId"]);
+    let log = match m.get("log") {
+        Some(v) => Some(auth_log(sink, v)?),
+        None => None,
+    };
+    m.finish(
+        sink,
+        "`auth`",
+        &["signedIn", "signedOut", "loading", "sessionId", "log"],
+    );
     Some(AuthScreens {
         signed_in: signed_in?,
         signed_out: signed_out?,
         loading,
         session_id,
+        log,
+    })
+}
+
+fn auth_log(sink: &mut Sink, node: &Node) -> Option<AuthLog> {
+    let mut m = MapView::new(sink, node, "auth.log", "auth.log")?;
+    let mut pattern = |key: &str| {
+        let path = format!("auth.log.{key}");
+        let Some(v) = m.get(key) else {
+            sink.error(m.pos, &path, format!("`auth.log` needs `{key}`"))
+                .hint("a regex over the app's log lines, e.g. `signedIn: \"\\[auth\\] isSignedIn=true\"`");
+            return None;
+        };
+        let text = lower::nonempty_string(sink, v, &path)?;
+        match regex::Regex::new(&text) {
+            Ok(_) => Some(text),
+            Err(e) => {
+                sink.error(v.pos, &path, format!("not a valid regex: {e}"))
+                    .hint("escape regex characters such as [ ] ( ) with a backslash");
+                None
+            }
+        }
+    };
+    let signed_in = pattern("signedIn");
+    let signed_out = pattern("signedOut");
+    m.finish(sink, "`auth.log`", &["signedIn", "signedOut"]);
+    Some(AuthLog {
+        signed_in: signed_in?,
+        signed_out: signed_out?,
     })
 }
 
@@ -311,6 +360,36 @@ mod tests {
             n += 1;
         }
         assert!(n >= 1);
+    }
+
+    #[test]
+    fn auth_log_markers() {
+        let base = "name: x\nios: {bundleId: a}\nauth:\n  signedIn: {id: home}\n  signedOut: {id: login}\n";
+        let ok = format!("{base}  log:\n    signedIn: 'isSignedIn=true'\n    signedOut: 'isSignedIn=false'\n");
+        let (p, d) = parse_app_profile(&ok, Path::new("a.yaml"));
+        assert!(d.is_empty(), "{d:#?}");
+        let log = p.unwrap().auth.log.unwrap();
+        assert_eq!(
+            (log.signed_in.as_str(), log.signed_out.as_str()),
+            ("isSignedIn=true", "isSignedIn=false")
+        );
+        let bad = format!("{base}  log:\n    signedIn: '[auth isSignedIn=true'\n");
+        let (p, d) = parse_app_profile(&bad, Path::new("a.yaml"));
+        assert!(p.is_none());
+        let text: Vec<String> = d
+            .iter()
+            .map(|g| format!("{}:{} {} {}", g.pos().line, g.pos().column, g.key, g.message))
+            .collect();
+        assert!(
+            text.iter()
+                .any(|t| t.starts_with("7:15 auth.log.signedIn not a valid regex")),
+            "{text:#?}"
+        );
+        assert!(
+            text.iter()
+                .any(|t| t.contains("auth.log.signedOut") && t.contains("needs `signedOut`")),
+            "{text:#?}"
+        );
     }
 
     #[test]

@@ -848,3 +848,105 @@ fn lifecycle_flow_with_arguments_and_permissions_on_host_backends() {
         &quoted(&["pm", "revoke", PKG, "android.permission.ACCESS_COARSE_LOCATION"])
     );
 }
+
+/// On an iOS simulator with simctl alone, the app's log says whether a cold start restored
+/// the session (`auth.log` markers in the app profile): a restore passes and is timed; a
+/// signed-out app with the token still in the keychain is the @clerk/expo cold-start bug.
+#[test]
+fn ios_host_alone_reads_the_auth_state_from_the_apps_log() {
+    let run = |marker: &str| {
+        let mut xcrun = xcrun_rules();
+        let rules = xcrun.as_array_mut().unwrap();
+        // The JS log once the app runs: what @clerk/expo reports after loading.
+        rules.insert(
+            1,
+            json!({"match": format!("simctl spawn {UDID} log stream .*"), "wait_for": {"relaunched": true},
+                   "stdout": format!("Filtering the log data using \"subsystem == \\\"com.facebook.react.log\\\"\"\n\
+                       2026-11-23 09:00:01.328 I  ClerkConvex[4242:444388] [com.facebook.react.log:javascript] Running \"main\"\n\
+                       2026-11-23 09:00:02.104 I  ClerkConvex[4242:444388] [com.facebook.react.log:javascript] [auth] isLoaded=true isSignedIn={marker}\n")}),
+        );
+        rules.push(json!({"match": format!("simctl terminate {UDID} {PKG}"), "when": {"launched": true}}));
+        rules.push(json!({"match": format!("simctl terminate {UDID} {PKG}"), "exit": 3,
+            "stderr": "An error was encountered processing the command (domain=NSPOSIXErrorDomain, code=3):\nfound nothing to terminate\n"}));
+        // The second launch is the cold start under test.
+        rules.push(
+            json!({"match": format!("simctl launch {UDID} {PKG}"), "when": {"launched": true},
+            "stdout": format!("{PKG}: 4243\n"), "set": {"relaunched": true}}),
+        );
+        rules.push(json!({"match": format!("simctl launch {UDID} {PKG}"), "stdout": format!("{PKG}: 4242\n"), "set": {"launched": true}}));
+        rules.push(json!({"match": format!("simctl spawn {UDID} launchctl list"),
+            "stdout": format!("PID\tStatus\tLabel\n4242\t0\tUIKitApplication:{PKG}[2b0f][rb-legacy]\n")}));
+        rules.push(json!({"match": format!("simctl io {UDID} screenshot --type=png .*"), "copy_to_arg": [5, "{FAKE_HOST_DIR}/screen.png"]}));
+        let sb = Sandbox::new(adb_rules(), xcrun);
+        let db = create_keychain(&sb);
+        let conn = rusqlite::Connection::open(&db).unwrap();
+        conn.execute(
+            "INSERT INTO genp (cdat, mdat, acct, svce, data, agrp, pdmn, musr, persistref) \
+             VALUES (785000000.25, 785000000.25, ?1, ?2, X'07000000AABBCC', 'TEAMID1234.com.harness.clerkconvex', 'ck', '', X'01')",
+            [sha1("__clerk_client_jwt"), sha1("app:no-auth")],
+        )
+        .unwrap();
+        drop(conn);
+        let app = std::fs::read_to_string(repo().join("flows/apps/clerk-expo-convex.yaml")).unwrap().replace(
+            "  sessionId: {id: session-id}\n",
+            "  sessionId: {id: session-id}\n  log:\n    signedIn: '\\[auth\\] isLoaded=true isSignedIn=true'\n    signedOut: '\\[auth\\] isLoaded=true isSignedIn=false'\n",
+        );
+        assert!(app.contains("isSignedIn=true"));
+        sb.write("flows/apps/app.yaml", &app);
+        let flow = sb.write(
+            "flows/cold-start-log.yaml",
+            "app: apps/app.yaml\nname: cold-start-log\n---\n- launchApp\n- stopApp\n- launchApp\n- assertSession: {state: signedIn, within: 3s}\n- snapshot: restored\n",
+        );
+        let ios = sb.write(
+            "profiles/ios-host.yaml",
+            &format!("name: ios-host\nplatform: iOS\nkind: ios-simulator\nbackend: host\nudid: {UDID}\n"),
+        );
+        let out = sb
+            .command(&[
+                "run",
+                flow.to_str().unwrap(),
+                "-d",
+                ios.to_str().unwrap(),
+                "--reports",
+                sb.path("reports").to_str().unwrap(),
+                "-e",
+                "HARNESS_EMAIL=a@b.c",
+                "-e",
+                "HARNESS_PASSWORD=x",
+            ])
+            .output()
+            .unwrap();
+        (out, sb.results(), sb)
+    };
+    let (out, r, _sb) = run("true");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}\n{r:#}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let case = &r["cases"][0];
+    assert!(
+        case["restore_ms"].as_u64().is_some(),
+        "the relaunch is timed to the marker: {case:#}"
+    );
+    let snap = snapshot(case, "restored");
+    assert_eq!(snap["auth"], "signedIn");
+    assert_eq!(snap["storage_source"], "keychain-2-debug.db");
+    let (out, r, sb) = run("false");
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}\n{r:#}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let case = &r["cases"][0];
+    assert_eq!(case["outcome"], "failed");
+    assert_eq!(case["cause"], "sdk-restoration", "{case:#}");
+    // The device log of the failure holds the marker that decided it.
+    let log = files(&sb.path("reports"))
+        .into_iter()
+        .find(|p| p.ends_with("device.log"))
+        .expect("device.log");
+    assert!(std::fs::read_to_string(log).unwrap().contains("isSignedIn=false"));
+}
