@@ -119,24 +119,8 @@ fn show(name: &str, bundle_id: &str, mut keys: Vec<String>) -> Result<(), String
 
 /// Core Foundation seconds (since 2001) as a UTC date and time.
 fn cf_time(seconds: f64) -> String {
-    let unix = (seconds + 978_307_200.0).floor() as i64;
-    let (days, secs) = (unix.div_euclid(86_400), unix.rem_euclid(86_400));
-    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02} {:02}:{:02}:{:02}Z",
-        secs / 3600,
-        secs % 3600 / 60,
-        secs % 60
-    )
+    let unix_ms = ((seconds + 978_307_200.0) * 1000.0).max(0.0) as u64;
+    crate::sim::clock::iso8601(unix_ms)
 }
 
 fn backup(name: &str, dir: &Path) -> Result<(), String> {
@@ -187,8 +171,8 @@ mod tests {
 
     #[test]
     fn core_foundation_times() {
-        assert_eq!(cf_time(0.0), "2001-01-01 00:00:00Z");
-        assert_eq!(cf_time(541_488_060.376), "2018-02-28 05:21:00Z");
-        assert_eq!(cf_time(-978_307_200.0), "1970-01-01 00:00:00Z");
+        assert_eq!(cf_time(0.0), "2001-01-01T00:00:00Z");
+        assert_eq!(cf_time(541_488_060.376), "2018-02-28T05:21:00Z");
+        assert_eq!(cf_time(-978_307_200.0), "1970-01-01T00:00:00Z");
     }
 }

@@ -562,18 +562,24 @@ mod tests {
         assert_eq!(failed("something else").hint(), None);
     }
 
+    /// The first `n` lines of `stream` (waiting up to 10 s for them).
+    fn collect(stream: &LineStream, n: usize) -> Vec<String> {
+        let started = Instant::now();
+        let mut got = vec![];
+        while got.len() < n && started.elapsed() < Duration::from_secs(10) {
+            got.extend(stream.drain());
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        got
+    }
+
     #[test]
     fn streams_collect_lines_and_die_with_the_stream() {
         let stream = Cmd::new("sh", vec!["-c".into(), "echo one; echo two; sleep 30".into()])
             .stream()
             .unwrap();
         let started = Instant::now();
-        let mut got = vec![];
-        while got.len() < 2 && started.elapsed() < Duration::from_secs(10) {
-            got.extend(stream.drain());
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        assert_eq!(got, vec!["one", "two"]);
+        assert_eq!(collect(&stream, 2), vec!["one", "two"]);
         assert!(stream.drain().is_empty());
         drop(stream);
         assert!(started.elapsed() < Duration::from_secs(10));
@@ -619,13 +625,7 @@ mod tests {
         let stream = Cmd::new("sh", vec!["-c".into(), "printf 'a\\377b\\nnext\\n'".into()])
             .stream()
             .unwrap();
-        let started = Instant::now();
-        let mut got = vec![];
-        while got.len() < 2 && started.elapsed() < Duration::from_secs(10) {
-            got.extend(stream.drain());
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        assert_eq!(got, vec!["a\u{fffd}b", "next"]);
+        assert_eq!(collect(&stream, 2), vec!["a\u{fffd}b", "next"]);
     }
 
     #[test]

@@ -135,14 +135,20 @@ mod tests {
     use super::*;
     use crate::host::keychain::{Change, KEYCHAIN_DB, compare, read_items};
 
-    #[test]
-    fn mirrors_writes_rewrites_and_removals() {
+    /// A keychain database with the real schema and no rows (and the folder that holds it).
+    fn empty_keychain() -> (tempfile::TempDir, std::path::PathBuf) {
         let dir = tempfile::tempdir().unwrap();
         let db = dir.path().join(KEYCHAIN_DB);
         rusqlite::Connection::open(&db)
             .unwrap()
             .execute_batch(crate::host::keychain::tests::SCHEMA)
             .unwrap();
+        (dir, db)
+    }
+
+    #[test]
+    fn mirrors_writes_rewrites_and_removals() {
+        let (_dir, db) = empty_keychain();
         let bid = "com.harness.clerkconvex";
         let mut file = KeychainFile::new(&db, bid);
         let key = ("__clerk_client_jwt".to_string(), "app:no-auth".to_string());
@@ -182,12 +188,7 @@ mod tests {
 
     #[test]
     fn a_new_device_starts_from_an_empty_app_group() {
-        let dir = tempfile::tempdir().unwrap();
-        let db = dir.path().join(KEYCHAIN_DB);
-        rusqlite::Connection::open(&db)
-            .unwrap()
-            .execute_batch(crate::host::keychain::tests::SCHEMA)
-            .unwrap();
+        let (_dir, db) = empty_keychain();
         let bid = "com.harness.clerkconvex";
         let mut items = Items::new();
         items.insert(

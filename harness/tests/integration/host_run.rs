@@ -283,6 +283,17 @@ fn create_keychain(sb: &Sandbox) -> PathBuf {
     db
 }
 
+/// The row expo-secure-store leaves for Clerk's client token (as securityd stores it).
+fn insert_clerk_token(db: &Path) {
+    let conn = rusqlite::Connection::open(db).unwrap();
+    conn.execute(
+        "INSERT INTO genp (cdat, mdat, acct, svce, data, agrp, pdmn, musr, persistref) \
+         VALUES (785000000.25, 785000000.25, ?1, ?2, X'07000000AABBCC', 'TEAMID1234.com.harness.clerkconvex', 'ck', '', X'00112233445566778899AABBCCDDEEFF')",
+        [sha1("__clerk_client_jwt"), sha1("app:no-auth")],
+    )
+    .unwrap();
+}
+
 fn android_profile(sb: &Sandbox) -> PathBuf {
     sb.write(
         "profiles/android-host.yaml",
@@ -642,14 +653,7 @@ fn keychain_show_backup_and_restore() {
     rules.push(json!({"match": format!("simctl boot {UDID}")}));
     let sb = Sandbox::new(adb_rules(), xcrun);
     let db = create_keychain(&sb);
-    let conn = rusqlite::Connection::open(&db).unwrap();
-    conn.execute(
-        "INSERT INTO genp (cdat, mdat, acct, svce, data, agrp, pdmn, musr, persistref) \
-         VALUES (785000000.25, 785000000.25, ?1, ?2, X'07000000AABBCC', 'TEAMID1234.com.harness.clerkconvex', 'ck', '', X'00112233445566778899AABBCCDDEEFF')",
-        [sha1("__clerk_client_jwt"), sha1("app:no-auth")],
-    )
-    .unwrap();
-    drop(conn);
+    insert_clerk_token(&db);
     let harness = |args: &[&str]| {
         let out = sb.command(args).output().unwrap();
         (
@@ -879,14 +883,7 @@ fn ios_host_alone_reads_the_auth_state_from_the_apps_log() {
         rules.push(json!({"match": format!("simctl io {UDID} screenshot --type=png .*"), "copy_to_arg": [5, "{FAKE_HOST_DIR}/screen.png"]}));
         let sb = Sandbox::new(adb_rules(), xcrun);
         let db = create_keychain(&sb);
-        let conn = rusqlite::Connection::open(&db).unwrap();
-        conn.execute(
-            "INSERT INTO genp (cdat, mdat, acct, svce, data, agrp, pdmn, musr, persistref) \
-             VALUES (785000000.25, 785000000.25, ?1, ?2, X'07000000AABBCC', 'TEAMID1234.com.harness.clerkconvex', 'ck', '', X'01')",
-            [sha1("__clerk_client_jwt"), sha1("app:no-auth")],
-        )
-        .unwrap();
-        drop(conn);
+        insert_clerk_token(&db);
         let app = std::fs::read_to_string(repo().join("flows/apps/clerk-expo-convex.yaml")).unwrap().replace(
             "  sessionId: {id: session-id}\n",
             "  sessionId: {id: session-id}\n  log:\n    signedIn: '\\[auth\\] isLoaded=true isSignedIn=true'\n    signedOut: '\\[auth\\] isLoaded=true isSignedIn=false'\n",
