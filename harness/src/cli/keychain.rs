@@ -11,7 +11,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use crate::driver::ios_host::{data_dir, pick};
+use crate::driver::ios_host::{StorageNames, data_dir, pick};
 use crate::exit_codes;
 use crate::host::{Cmd, HostError, keychain, simctl};
 use crate::profile::device::SimulatorRef;
@@ -90,16 +90,13 @@ pub fn run(command: KeychainCommand) -> i32 {
     }
 }
 
-fn show(name: &str, bundle_id: &str, mut keys: Vec<String>) -> Result<(), String> {
+fn show(name: &str, bundle_id: &str, keys: Vec<String>) -> Result<(), String> {
     let sim = simulator(name)?;
     let db = keychains(&sim)?.join(keychain::KEYCHAIN_DB);
     let items = keychain::read_items(&db, bundle_id).map_err(|e| e.to_string())?;
-    keys.push("__clerk_client_jwt".into());
-    let services: Vec<String> = keychain::EXPO_SERVICES
-        .iter()
-        .map(|s| s.to_string())
-        .chain([bundle_id.to_string()])
-        .collect();
+    // ClerkKit's own items use the bundle id as their service.
+    let StorageNames { keys, mut services } = StorageNames::new(&keys, None);
+    services.push(bundle_id.to_string());
     println!("{} ({}) {}", sim.name, sim.udid, db.display());
     if items.is_empty() {
         println!("no keychain items of {bundle_id}");

@@ -119,6 +119,11 @@ pub struct Executor<'a> {
     screenless: bool,
 }
 
+/// A page source as an element tree.
+fn parse_tree(xml: &str) -> Result<Element, StepError> {
+    parse_source(xml).map_err(|e| StepError::Infra(format!("unreadable page source: {e}")))
+}
+
 fn describe_selector(s: &Selector) -> String {
     let mut parts = vec![];
     if let Some(t) = &s.text {
@@ -430,8 +435,7 @@ impl<'a> Executor<'a> {
     }
 
     async fn tree(&mut self) -> Result<Element, StepError> {
-        let xml = self.device.source().await?;
-        parse_source(&xml).map_err(|e| StepError::Infra(format!("unreadable page source: {e}")))
+        parse_tree(&self.device.source().await?)
     }
 
     fn matches<'t>(&self, tree: &'t Element, sel: &Selector) -> Result<Vec<&'t Element>, StepError> {
@@ -569,16 +573,16 @@ impl<'a> Executor<'a> {
     /// What the screen shows, read through the app profile.
     async fn shown(&mut self) -> Result<Shown, StepError> {
         let app = self.app()?;
-        if app.auth.log.is_some() {
-            if self.screenless {
-                return Ok(self.shown_from_log().await);
-            }
-            if let Err(DriverError::Unsupported { .. }) = self.device.source().await {
+        if app.auth.log.is_some() && self.screenless {
+            return Ok(self.shown_from_log().await);
+        }
+        let tree = match self.device.source().await {
+            Err(DriverError::Unsupported { .. }) if app.auth.log.is_some() => {
                 self.screenless = true;
                 return Ok(self.shown_from_log().await);
             }
-        }
-        let tree = self.tree().await?;
+            source => parse_tree(&source?)?,
+        };
         let vis = |s: &Selector| self.matches(&tree, s).map(|v| !v.is_empty());
         let mut shown = Shown {
             signed_in: vis(&app.auth.signed_in)?,

@@ -353,20 +353,6 @@ pub fn force_stop_args(serial: &str, package: &str) -> Vec<String> {
     adb_shell_args(serial, &["am", "force-stop", package])
 }
 
-/// Cold start with timing: `am start -W -S -n PKG/ACTIVITY` (`-S` force-stops first).
-pub fn am_start_cold_args(serial: &str, package: &str, activity: &str) -> Vec<String> {
-    let component = format!("{package}/{activity}");
-    adb_shell_args(serial, &["am", "start", "-W", "-S", "-n", &component])
-}
-
-/// Launcher start: `monkey -p PKG -c android.intent.category.LAUNCHER 1` (turns on auto-rotation).
-pub fn monkey_launch_args(serial: &str, package: &str) -> Vec<String> {
-    adb_shell_args(
-        serial,
-        &["monkey", "-p", package, "-c", "android.intent.category.LAUNCHER", "1"],
-    )
-}
-
 /// `pidof PKG` (exit 1 and no output when not running).
 pub fn pidof_args(serial: &str, package: &str) -> Vec<String> {
     adb_shell_args(serial, &["pidof", package])
@@ -382,16 +368,6 @@ pub fn screencap_args(serial: &str) -> Vec<String> {
     adb_exec_out_args(serial, &["screencap", "-p"])
 }
 
-/// `uiautomator dump` (to `/sdcard/window_dump.xml`; see [`parse_uiautomator_dump`]).
-pub fn uiautomator_dump_args(serial: &str) -> Vec<String> {
-    adb_shell_args(serial, &["uiautomator", "dump"])
-}
-
-/// `logcat -d -s ReactNativeJS:V`: dump the JS console log and exit.
-pub fn logcat_js_args(serial: &str) -> Vec<String> {
-    adb_shell_args(serial, &["logcat", "-d", "-s", "ReactNativeJS:V"])
-}
-
 /// `svc wifi enable|disable`.
 pub fn svc_wifi_args(serial: &str, enable: bool) -> Vec<String> {
     adb_shell_args(serial, &["svc", "wifi", if enable { "enable" } else { "disable" }])
@@ -400,16 +376,6 @@ pub fn svc_wifi_args(serial: &str, enable: bool) -> Vec<String> {
 /// `svc data enable|disable`.
 pub fn svc_data_args(serial: &str, enable: bool) -> Vec<String> {
     adb_shell_args(serial, &["svc", "data", if enable { "enable" } else { "disable" }])
-}
-
-/// `input keyevent 3` (KEYCODE_HOME).
-pub fn home_args(serial: &str) -> Vec<String> {
-    adb_shell_args(serial, &["input", "keyevent", "3"])
-}
-
-/// `run-as PKG cat shared_prefs/SecureStore.xml` (debuggable builds only).
-pub fn read_secure_store_args(serial: &str, package: &str) -> Vec<String> {
-    adb_shell_args(serial, &["run-as", package, "cat", SECURE_STORE_PREFS])
 }
 
 /// `cmd package resolve-activity --brief PKG`: the launcher activity, printed as the last
@@ -783,26 +749,29 @@ mod tests {
             force_stop_args(s, "com.x"),
             vec!["-s", s, "shell", "'am' 'force-stop' 'com.x'"]
         );
-        assert_eq!(
-            am_start_cold_args(s, "com.x", ".Main")[3],
-            "'am' 'start' '-W' '-S' '-n' 'com.x/.Main'"
-        );
-        assert_eq!(
-            monkey_launch_args(s, "com.x")[3],
-            "'monkey' '-p' 'com.x' '-c' 'android.intent.category.LAUNCHER' '1'"
-        );
         assert_eq!(pidof_args(s, "com.x")[3], "'pidof' 'com.x'");
         assert_eq!(pm_clear_args(s, "com.x")[3], "'pm' 'clear' 'com.x'");
         assert_eq!(screencap_args(s), vec!["-s", s, "exec-out", "'screencap' '-p'"]);
-        assert_eq!(uiautomator_dump_args(s)[3], "'uiautomator' 'dump'");
-        assert_eq!(logcat_js_args(s)[3], "'logcat' '-d' '-s' 'ReactNativeJS:V'");
+        assert_eq!(
+            uiautomator_dump_to_args(s, "/sdcard/window_dump.xml")[3],
+            "'uiautomator' 'dump' '/sdcard/window_dump.xml'"
+        );
+        assert_eq!(
+            logcat_follow_args(s, 1_700_000_000_042)[3],
+            "'logcat' '-v' 'threadtime' '-T' '1700000000.042' 'ReactNativeJS:V' '*:S'"
+        );
         assert_eq!(svc_wifi_args(s, false)[3], "'svc' 'wifi' 'disable'");
         assert_eq!(svc_wifi_args(s, true)[3], "'svc' 'wifi' 'enable'");
         assert_eq!(svc_data_args(s, false)[3], "'svc' 'data' 'disable'");
-        assert_eq!(home_args(s)[3], "'input' 'keyevent' '3'");
+        assert_eq!(keyevent_args(s, &[KEYCODE_HOME])[3], "'input' 'keyevent' '3'");
         assert_eq!(
-            read_secure_store_args(s, "com.x")[3],
-            "'run-as' 'com.x' 'cat' 'shared_prefs/SecureStore.xml'"
+            read_secure_store_exec_out_args(s, "com.x"),
+            vec![
+                "-s",
+                s,
+                "exec-out",
+                "'run-as' 'com.x' 'cat' 'shared_prefs/SecureStore.xml'"
+            ]
         );
         assert_eq!(force_stop_args(s, "x; reboot")[3], "'am' 'force-stop' 'x; reboot'");
         assert_eq!(devices_args(), vec!["devices", "-l"]);

@@ -144,11 +144,6 @@ pub fn openurl_args(udid: &str, url: &str) -> Vec<String> {
     simctl(&["openurl", udid, url])
 }
 
-/// `io UDID screenshot PATH` (`-` for stdout).
-pub fn screenshot_args(udid: &str, path: &str) -> Vec<String> {
-    simctl(&["io", udid, "screenshot", path])
-}
-
 /// `keychain UDID reset`: wipes the whole simulator keychain.
 pub fn keychain_reset_args(udid: &str) -> Vec<String> {
     simctl(&["keychain", udid, "reset"])
@@ -336,8 +331,8 @@ mod tests {
             vec!["simctl", "openurl", u, "myapp://x?a=1&b=2"]
         );
         assert_eq!(
-            screenshot_args(u, "/tmp/s.png"),
-            vec!["simctl", "io", u, "screenshot", "/tmp/s.png"]
+            screenshot_png_args(u, "/tmp/s.png"),
+            vec!["simctl", "io", u, "screenshot", "--type=png", "/tmp/s.png"]
         );
         assert_eq!(keychain_reset_args(u), vec!["simctl", "keychain", u, "reset"]);
         let log = log_stream_args(u, Some("My \"App\""));
