@@ -9,9 +9,9 @@
 
 use std::time::Duration;
 
-use harness::sim::Platform;
-use harness::sim::app::{Device, sign_in};
-use harness::sim::knobs::Knobs;
+use harness::farm::app::{Device, sign_in};
+use harness::farm::knobs::VirtualKnobs;
+use harness::platform::Platform;
 use harness::stats::{Decision, Sprt};
 
 const FIXED_N: u64 = 30;
@@ -20,7 +20,7 @@ fn main() {
     let mut runs = vec![];
     let mut wrong = 0;
     for seed in 0..20u64 {
-        let knobs = Knobs::default().paused();
+        let knobs = VirtualKnobs::default().paused();
         let mut d = Device::new("ios", Platform::Ios, knobs, seed);
         d.launch();
         sign_in(&mut d, "demo@harness.dev", "pw");

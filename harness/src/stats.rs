@@ -17,7 +17,7 @@
 
 use serde::Serialize;
 
-use crate::run::results::{Outcome, RunResults};
+use crate::results::{Outcome, RunResults};
 
 /// The two-sided 95 % standard normal quantile, Φ⁻¹(0.975).
 pub const Z95: f64 = 1.959963984540054;
@@ -497,8 +497,8 @@ pub fn regressions(base: &[CellStats], now: &[CellStats]) -> Vec<Change> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::run::results::CaseResult;
-    use crate::sim::clock::Rng;
+    use crate::results::CaseResult;
+    use crate::rng::Rng;
 
     fn close(actual: f64, expected: f64, tol: f64) {
         assert!(

@@ -117,7 +117,7 @@ fn show(name: &str, bundle_id: &str, keys: Vec<String>) -> Result<(), String> {
 /// Core Foundation seconds (since 2001) as a UTC date and time.
 fn cf_time(seconds: f64) -> String {
     let unix_ms = ((seconds + 978_307_200.0) * 1000.0).max(0.0) as u64;
-    crate::sim::clock::iso8601(unix_ms)
+    crate::iso8601::format_ms(unix_ms)
 }
 
 fn backup(name: &str, dir: &Path) -> Result<(), String> {

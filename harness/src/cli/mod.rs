@@ -178,8 +178,8 @@ fn parse_key_val(s: &str) -> Result<(String, String), String> {
 
 /// Writes every report of `results` into `dir` and prints the summary and statistics;
 /// returns the exit code the results call for (0 passed, 1 failed, 3 infrastructure error).
-fn write_reports_and_summarise(dir: &std::path::Path, results: &crate::run::results::RunResults) -> i32 {
-    use crate::run::results::Outcome;
+fn write_reports_and_summarise(dir: &std::path::Path, results: &crate::results::RunResults) -> i32 {
+    use crate::results::Outcome;
     match crate::report::write_all(dir, results) {
         Ok(files) => {
             for f in files {

@@ -8,12 +8,12 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use super::RunArgs;
 use crate::exec::Vars;
 use crate::exit_codes;
+use crate::farm::server::{Farm, serve};
 use crate::flow::load::{VarSources, load_flows, normalize};
 use crate::profile::device::{DeviceProfile, Target, load_device_profile};
+use crate::results::{Outcome, RunResults};
 use crate::run::plan::{PlannedFlow, plan};
-use crate::run::results::{Outcome, RunResults};
 use crate::run::runner::{RunConfig, point_latest, run_cases};
-use crate::sim::server::{Farm, serve};
 
 /// Flow files of a directory: its top-level `.yaml` files (sub-folders hold sub-flows and
 /// app profiles, as in a Maestro workspace).
@@ -51,7 +51,7 @@ fn run_id(seed: u64) -> String {
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_millis() as u64)
         .unwrap_or(0);
-    let t = crate::sim::clock::iso8601(ms);
+    let t = crate::iso8601::format_ms(ms);
     format!(
         "{}{}{}-{}{}{}-{:03}-s{seed}",
         &t[0..4],
@@ -304,7 +304,7 @@ async fn until_confident(
     progress: crate::run::runner::Progress,
     threshold: f64,
     max: u32,
-) -> Vec<crate::run::results::CaseResult> {
+) -> Vec<crate::results::CaseResult> {
     use crate::stats::{Decision, Sprt};
     // Cells in plan order, each with its cases in iteration order.
     let mut cells: Vec<((String, String), Vec<crate::run::plan::CaseSpec>, Sprt)> = vec![];

@@ -4,7 +4,7 @@ use std::io::Write as _;
 use std::net::{IpAddr, SocketAddr};
 
 use crate::exit_codes;
-use crate::sim::server::{Farm, serve as serve_farm};
+use crate::farm::server::{Farm, serve as serve_farm};
 
 pub fn serve(host: IpAddr, port: u16, seed: u64) -> i32 {
     let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {

@@ -22,8 +22,8 @@ use crate::driver::{Device, DriverError, StorageRead};
 use crate::flow::model::Permission;
 use crate::host::adb;
 use crate::host::command::{Cmd, HostError, LineStream};
+use crate::platform::Platform;
 use crate::profile::device::EmulatorRef;
-use crate::sim::Platform;
 
 /// Most adb calls answer in well under a second; a slow emulator gets this long.
 const TIMEOUT: Duration = Duration::from_secs(30);

@@ -24,7 +24,7 @@ use thirtyfour::{By, Capabilities, WebDriver, WebElement};
 use crate::driver::mobile::MobileCommand;
 use crate::driver::transport::AppiumTransport;
 use crate::driver::{Device, DriverError, StorageRead};
-use crate::sim::Platform;
+use crate::platform::Platform;
 
 /// A W3C / Appium request thirtyfour does not model: method, endpoint (after
 /// `/session/{id}`), JSON body.

@@ -590,13 +590,13 @@ mod tests {
     use std::time::Duration;
 
     use super::*;
-    use crate::sim::Platform;
-    use crate::sim::app::{self, Device};
-    use crate::sim::knobs::Knobs;
-    use crate::sim::source::page_source;
+    use crate::farm::app::{self, Device};
+    use crate::farm::knobs::VirtualKnobs;
+    use crate::farm::source::page_source;
+    use crate::platform::Platform;
 
     fn device(platform: Platform) -> Device {
-        let knobs = Knobs::default().paused();
+        let knobs = VirtualKnobs::default().paused();
         let mut d = Device::new("d", platform, knobs, 1);
         d.launch();
         d.advance(Duration::from_secs(10));
@@ -1024,7 +1024,7 @@ mod tests {
     /// (rooted at `hierarchy`); every element's XPath must find exactly that element.
     #[test]
     fn xpaths_resolve_in_the_virtual_farm() {
-        use crate::sim::find::{Strategy, find_all};
+        use crate::farm::find::{Strategy, find_all};
         for platform in [Platform::Ios, Platform::Android] {
             let mut d = device(platform);
             for signed_in in [false, true] {

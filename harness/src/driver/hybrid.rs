@@ -5,7 +5,7 @@
 
 use crate::driver::{Device, DriverError, StorageRead};
 use crate::flow::model::Permission;
-use crate::sim::Platform;
+use crate::platform::Platform;
 
 /// A device seen through two backends.
 pub struct Hybrid {

@@ -22,8 +22,8 @@ use crate::driver::{Device, DriverError, StorageRead};
 use crate::flow::model::Permission;
 use crate::host::command::{Cmd, LineStream};
 use crate::host::{keychain, simctl};
+use crate::platform::Platform;
 use crate::profile::device::SimulatorRef;
-use crate::sim::Platform;
 
 const TIMEOUT: Duration = Duration::from_secs(30);
 /// `bootstatus -b` waits for a full boot.

@@ -7,7 +7,7 @@
 
 use serde_json::{Map, Value, json};
 
-use crate::sim::Platform;
+use crate::platform::Platform;
 
 /// One `mobile:` call: its method and its named arguments.
 #[derive(Clone, Debug, PartialEq)]

@@ -17,7 +17,7 @@ pub mod select;
 pub mod transport;
 
 use crate::flow::model::Permission;
-use crate::sim::Platform;
+use crate::platform::Platform;
 
 /// What went wrong talking to a device.
 #[derive(Debug, thiserror::Error)]

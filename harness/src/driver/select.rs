@@ -484,11 +484,11 @@ mod tests {
 
     use super::*;
     use crate::driver::hierarchy::parse_source;
+    use crate::farm::app::{self, Device};
+    use crate::farm::knobs::VirtualKnobs;
+    use crate::farm::source::page_source;
     use crate::flow::model::Part;
-    use crate::sim::Platform;
-    use crate::sim::app::{self, Device};
-    use crate::sim::knobs::Knobs;
-    use crate::sim::source::page_source;
+    use crate::platform::Platform;
 
     fn no_vars(_: &str) -> Option<String> {
         None
@@ -1020,7 +1020,7 @@ mod tests {
     }
 
     fn device(platform: Platform) -> Device {
-        let knobs = Knobs::default().paused();
+        let knobs = VirtualKnobs::default().paused();
         let mut d = Device::new("d", platform, knobs, 1);
         d.launch();
         d.advance(Duration::from_secs(10));

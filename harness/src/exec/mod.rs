@@ -20,8 +20,7 @@ use crate::exec::storage::{TokenState, digest_entries, token_state};
 use crate::flow::load::{FlowSet, command_name, resolve};
 use crate::flow::model::*;
 use crate::profile::app::{AppProfile, OfflineBehaviour};
-use crate::run::results::{Snapshot, StepResult, StepStatus};
-use crate::sim::Platform;
+use crate::results::{Snapshot, StepResult, StepStatus};
 
 /// Maestro's lookup timeouts.
 pub const LOOKUP_TIMEOUT: Duration = Duration::from_secs(17);
@@ -105,7 +104,7 @@ pub struct Executor<'a> {
     /// Set by a relaunch after a stop: the cold start being timed.
     relaunched_at: Option<Instant>,
     stopped: bool,
-    rng: crate::sim::clock::Rng,
+    rng: crate::rng::Rng,
     /// Device seconds per real second (virtual devices run faster than real time): waits
     /// (`within`, lookup timeouts) are device time, so they are divided by it.
     time_scale: f64,
@@ -200,7 +199,7 @@ impl<'a> Executor<'a> {
             copied_text: None,
             relaunched_at: None,
             stopped: false,
-            rng: crate::sim::clock::Rng::new(seed),
+            rng: crate::rng::Rng::new(seed),
             time_scale: 1.0,
             log_lines: vec![],
             log_markers: None,
@@ -481,11 +480,7 @@ impl<'a> Executor<'a> {
 
     async fn condition(&mut self, c: &Condition) -> Result<bool, StepError> {
         if let Some(p) = c.platform {
-            let ours = match self.device.platform() {
-                Platform::Ios => crate::flow::model::Platform::Ios,
-                Platform::Android => crate::flow::model::Platform::Android,
-            };
-            if p != ours {
+            if p != ConditionPlatform::Device(self.device.platform()) {
                 return Ok(false);
             }
         }

@@ -2,7 +2,7 @@
 
 use crate::driver::StorageRead;
 use crate::jwt;
-use crate::run::results::StorageEntry;
+use crate::results::StorageEntry;
 
 /// Digests a storage read. A value that is a JWT keeps its identifying claims (`sid`, `exp`,
 /// `aud`, `iat`, `sub`); the signature and the token itself are dropped.

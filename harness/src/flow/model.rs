@@ -7,6 +7,7 @@
 use std::fmt;
 use std::time::Duration;
 
+pub use crate::platform::{Network, Platform};
 use crate::yaml::Pos;
 
 /// One flow file: header (config) and commands.
@@ -239,7 +240,7 @@ impl Trait {
 /// `when:` / `while:` condition. All present parts must hold.
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct Condition {
-    pub platform: Option<Platform>,
+    pub platform: Option<ConditionPlatform>,
     pub visible: Option<Selector>,
     pub not_visible: Option<Selector>,
     /// `true:` a JavaScript expression (not supported).
@@ -247,24 +248,24 @@ pub struct Condition {
     pub label: Option<String>,
 }
 
+/// The platform a `when: {platform: …}` condition names: a device platform, or `Web`
+/// (Maestro's web flows), which no device of this harness is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Platform {
-    Ios,
-    Android,
+pub enum ConditionPlatform {
+    Device(Platform),
     Web,
 }
 
-impl Platform {
-    pub const ALL: [(&'static str, Platform); 3] = [
-        ("iOS", Platform::Ios),
-        ("Android", Platform::Android),
-        ("Web", Platform::Web),
+impl ConditionPlatform {
+    pub const ALL: [(&'static str, ConditionPlatform); 3] = [
+        ("iOS", ConditionPlatform::Device(Platform::Ios)),
+        ("Android", ConditionPlatform::Device(Platform::Android)),
+        ("Web", ConditionPlatform::Web),
     ];
     pub fn name(self) -> &'static str {
         match self {
-            Platform::Ios => "iOS",
-            Platform::Android => "Android",
-            Platform::Web => "Web",
+            ConditionPlatform::Device(p) => p.name(),
+            ConditionPlatform::Web => "Web",
         }
     }
 }
@@ -496,22 +497,6 @@ pub enum KeychainCheck {
     Presence { key: String, present: bool },
     /// `{unchanged: [K…], since: SNAPSHOT}`: same digest as in the named snapshot.
     Unchanged { keys: Vec<String>, since: String },
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Network {
-    Online,
-    Offline,
-}
-
-impl Network {
-    pub const ALL: [(&'static str, Network); 2] = [("online", Network::Online), ("offline", Network::Offline)];
-    pub fn name(self) -> &'static str {
-        match self {
-            Network::Online => "online",
-            Network::Offline => "offline",
-        }
-    }
 }
 
 /// Every command of the flow language: Maestro's (peers.md §2.2) and the session commands.

@@ -1245,7 +1245,7 @@ impl Parser<'_> {
         let mut m = MapView::new(self.sink, v, path, "a condition")?;
         let mut c = Condition::default();
         if let Some(p) = m.get("platform") {
-            c.platform = lower::one_of(self.sink, p, &m.child("platform"), &Platform::ALL);
+            c.platform = lower::one_of(self.sink, p, &m.child("platform"), &ConditionPlatform::ALL);
         }
         if let Some(s) = m.get("visible") {
             c.visible = self.selector(s, &m.child("visible"));

@@ -24,10 +24,11 @@
 use std::fmt;
 use std::io::Read as _;
 use std::path::Path;
-use std::time::Duration;
 
 use crate::diag::{Diagnostic, Sink};
 use crate::lower::{MapView, boolean, index, integer, join, nonempty_string, number, one_of, string, string_list};
+pub use crate::platform::{Network, Platform};
+pub use crate::profile::knobs::VirtualKnobs;
 use crate::yaml::{MAX_FILE_BYTES, Node, Pos, Value, parse_documents};
 
 /// W3C/Appium capabilities as they will be sent in a new-session request, with the types
@@ -80,29 +81,6 @@ impl DeviceProfile {
             Target::Cloud(cloud) => Some(&cloud.capabilities),
             _ => None,
         }
-    }
-}
-
-/// The platform a device runs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Platform {
-    Ios,
-    Android,
-}
-
-impl Platform {
-    /// The spelling Appium uses for `platformName`: `iOS` or `Android`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Platform::Ios => "iOS",
-            Platform::Android => "Android",
-        }
-    }
-}
-
-impl fmt::Display for Platform {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
     }
 }
 
@@ -238,67 +216,6 @@ impl Target {
             Target::Cloud(cloud) => cloud.vendor.kind(),
         }
     }
-}
-
-/// Knobs of the virtual device (`virtual:` in a profile of kind `virtual`). Every knob has a
-/// default, so an absent `virtual:` block means [`VirtualKnobs::default`].
-#[derive(Debug, Clone, PartialEq)]
-pub struct VirtualKnobs {
-    /// Version of `@clerk/clerk-expo` the virtual app behaves like (`major.minor.patch`).
-    pub clerk_expo: String,
-    /// Version of `convex` the virtual app behaves like (`major.minor.patch`).
-    pub convex: String,
-    /// Whether the Convex client is keyed by session (remounted when the session changes).
-    pub key_convex_by_session: bool,
-    /// Whether Clerk's token cache (secure store) is used.
-    pub token_cache: bool,
-    /// Whether Clerk's resource cache (offline client state) is used.
-    pub resource_cache: bool,
-    /// Probability (0..=1) that an iOS cold start with @clerk/expo 3.2.7 restores the session.
-    pub restore_rate: f64,
-    /// Network state at launch.
-    pub network: Network,
-    /// How long a Clerk session lives.
-    pub session_lifetime: Duration,
-    /// Inactivity timeout of the session, if it has one.
-    pub inactivity_timeout: Option<Duration>,
-    /// Multiplier (0..=100) for simulated latencies; 0 makes everything instant.
-    pub latency_scale: f64,
-    /// Random seed; `None` lets the run pick (and report) one.
-    pub seed: Option<u64>,
-}
-
-impl VirtualKnobs {
-    pub const DEFAULT_CLERK_EXPO: &'static str = "3.2.7";
-    pub const DEFAULT_CONVEX: &'static str = "1.34.1";
-    pub const DEFAULT_RESTORE_RATE: f64 = 0.30;
-    pub const DEFAULT_SESSION_LIFETIME: Duration = Duration::from_secs(24 * 3600);
-    pub const DEFAULT_LATENCY_SCALE: f64 = 1.0;
-}
-
-impl Default for VirtualKnobs {
-    fn default() -> Self {
-        VirtualKnobs {
-            clerk_expo: Self::DEFAULT_CLERK_EXPO.to_string(),
-            convex: Self::DEFAULT_CONVEX.to_string(),
-            key_convex_by_session: false,
-            token_cache: true,
-            resource_cache: false,
-            restore_rate: Self::DEFAULT_RESTORE_RATE,
-            network: Network::Online,
-            session_lifetime: Self::DEFAULT_SESSION_LIFETIME,
-            inactivity_timeout: None,
-            latency_scale: Self::DEFAULT_LATENCY_SCALE,
-            seed: None,
-        }
-    }
-}
-
-/// Network state of the virtual device.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Network {
-    Online,
-    Offline,
 }
 
 /// A local iOS simulator.
@@ -508,15 +425,11 @@ pub fn parse_device_profile(text: &str, file: &Path) -> (Option<DeviceProfile>, 
 
 const COMMON_KEYS: [&str; 5] = ["name", "platform", "kind", "tags", "backend"];
 
-const PLATFORMS: [(&str, Platform); 2] = [("iOS", Platform::Ios), ("Android", Platform::Android)];
-
 const BACKENDS: [(&str, Backend); 3] = [
     ("appium", Backend::Appium),
     ("host", Backend::Host),
     ("appium+host", Backend::AppiumAndHost),
 ];
-
-const NETWORKS: [(&str, Network); 2] = [("online", Network::Online), ("offline", Network::Offline)];
 
 const VIRTUAL_KEYS: [&str; 11] = [
     "clerkExpo",
@@ -558,7 +471,7 @@ fn lower_profile(sink: &mut Sink, node: &Node) -> Option<DeviceProfile> {
     };
     let platform_node = map.get("platform");
     let platform = match platform_node {
-        Some(n) => one_of(sink, n, "platform", &PLATFORMS),
+        Some(n) => one_of(sink, n, "platform", &Platform::ALL),
         None => {
             sink.error(map.pos, "platform", "missing required key 'platform'")
                 .hint("platform: iOS or platform: Android");
@@ -872,17 +785,18 @@ fn lower_virtual(sink: &mut Sink, node: Option<&Node>) -> Option<VirtualKnobs> {
         knobs.restore_rate = v;
     }
     if let Some(n) = m.get("network")
-        && let Some(v) = one_of(sink, n, &m.child("network"), &NETWORKS)
+        && let Some(v) = one_of(sink, n, &m.child("network"), &Network::ALL)
     {
         knobs.network = v;
     }
     if let Some(n) = m.get("sessionLifetime")
         && let Some(v) = crate::lower::duration(sink, n, &m.child("sessionLifetime"))
     {
-        knobs.session_lifetime = v;
+        knobs.session_lifetime_secs = v.as_secs_f64();
     }
     if let Some(n) = m.get("inactivityTimeout") {
-        knobs.inactivity_timeout = crate::lower::duration(sink, n, &m.child("inactivityTimeout"));
+        knobs.inactivity_timeout_secs =
+            crate::lower::duration(sink, n, &m.child("inactivityTimeout")).map(|d| d.as_secs_f64());
     }
     if let Some(n) = m.get("latencyScale")
         && let Some(v) = number(sink, n, &m.child("latencyScale"), 0.0, 100.0)
@@ -1031,7 +945,7 @@ fn capabilities(sink: &mut Sink, node: &Node, kind: DeviceKind, platform: Option
                 (None, _) => {
                     sink.error(v.pos, &key_path, format!("expected a string, found {}", v.kind()));
                 }
-                (Some(given), Some(platform)) if !given.trim().eq_ignore_ascii_case(platform.as_str()) => {
+                (Some(given), Some(platform)) if !given.trim().eq_ignore_ascii_case(platform.name()) => {
                     sink.error(
                         v.pos,
                         &key_path,
@@ -1901,8 +1815,8 @@ osVersion: 18.10
         assert!(!knobs.key_convex_by_session && knobs.token_cache && !knobs.resource_cache);
         assert_eq!(knobs.restore_rate, 0.30);
         assert_eq!(knobs.network, Network::Online);
-        assert_eq!(knobs.session_lifetime, Duration::from_secs(86_400));
-        assert_eq!(knobs.inactivity_timeout, None);
+        assert_eq!(knobs.session_lifetime_secs, 86_400.0);
+        assert_eq!(knobs.inactivity_timeout_secs, None);
         assert_eq!(knobs.latency_scale, 1.0);
         assert_eq!(knobs.seed, None);
         // An empty block means the defaults too.
@@ -1944,10 +1858,11 @@ virtual:
                 resource_cache: true,
                 restore_rate: 1.0,
                 network: Network::Offline,
-                session_lifetime: Duration::from_secs(5400),
-                inactivity_timeout: Some(Duration::from_secs(600)),
+                session_lifetime_secs: 5400.0,
+                inactivity_timeout_secs: Some(600.0),
                 latency_scale: 0.0,
                 seed: Some(42),
+                ..VirtualKnobs::default()
             }
         );
     }

@@ -21,7 +21,7 @@ use std::path::{Component, Path, PathBuf};
 use base64::Engine as _;
 
 use super::{ReportError, write_file};
-use crate::run::results::{CaseResult, Outcome, RunResults, Snapshot, StepStatus, StorageEntry};
+use crate::results::{CaseResult, Outcome, RunResults, Snapshot, StepStatus, StorageEntry};
 use crate::stats::{self, CellStats, Comparison, Interval, Z95};
 
 /// File name of the HTML report in a run directory.
@@ -1075,7 +1075,7 @@ fn duration(ms: u64) -> String {
 
 /// Unix seconds as `YYYY-MM-DD HH:MM:SS UTC`.
 fn utc(secs: u64) -> String {
-    crate::sim::clock::iso8601(secs.saturating_mul(1000))
+    crate::iso8601::format_ms(secs.saturating_mul(1000))
         .replace('T', " ")
         .replace('Z', " UTC")
 }
@@ -1083,7 +1083,7 @@ fn utc(secs: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::run::results::StepResult;
+    use crate::results::StepResult;
 
     const DIAGNOSIS: &str = "SDK restoration bug: the session token (__clerk_client_jwt) is present and unexpired in \
                              secure storage, but the app shows signed out";

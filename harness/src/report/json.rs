@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use serde_json::error::Category;
 
 use super::{ReportError, write_file};
-use crate::run::results::{CaseResult, RunResults};
+use crate::results::{CaseResult, RunResults};
 
 /// File name of the results in a run directory.
 pub const RESULTS_FILE: &str = "results.json";
@@ -132,7 +132,7 @@ fn case_order(a: &CaseResult, b: &CaseResult) -> Ordering {
 mod strict {
     use serde::Deserialize;
 
-    use crate::run::results as model;
+    use crate::results as model;
 
     #[derive(Deserialize)]
     #[serde(deny_unknown_fields)]
@@ -297,7 +297,7 @@ mod strict {
 mod tests {
     use super::*;
     use crate::report::fixture;
-    use crate::run::results::Outcome;
+    use crate::results::Outcome;
 
     #[test]
     fn round_trips() {

@@ -9,7 +9,7 @@ use std::time::Duration;
 use quick_junit::{NonSuccessKind, Property, Report, TestCase, TestCaseStatus, TestRerun, TestSuite};
 
 use super::{ReportError, write_file};
-use crate::run::results::{CaseResult, Outcome, RunResults, StepResult, StepStatus};
+use crate::results::{CaseResult, Outcome, RunResults, StepResult, StepStatus};
 
 /// File name of the JUnit report in a run directory.
 pub const JUNIT_FILE: &str = "junit.xml";

@@ -18,7 +18,7 @@ pub use json::{RESULTS_FILE, merge, read_results, write_results};
 pub use junit::{JUNIT_FILE, junit_report, write_junit};
 pub use summary::{statistics_section, summary_table};
 
-use crate::run::results::RunResults;
+use crate::results::RunResults;
 
 /// Why a report could not be written or read.
 #[derive(Debug, thiserror::Error)]
@@ -111,7 +111,7 @@ fn write_file(dir: &Path, path: &Path, bytes: &[u8]) -> Result<(), ReportError> 
 /// Results shared by the tests of the report modules: every outcome, two devices, two flows.
 #[cfg(test)]
 pub(crate) mod fixture {
-    use crate::run::results::{CaseResult, Outcome, RunResults, Snapshot, StepResult, StepStatus, StorageEntry};
+    use crate::results::{CaseResult, Outcome, RunResults, Snapshot, StepResult, StepStatus, StorageEntry};
 
     pub const RESTORE_DIAGNOSIS: &str =
         "SDK restoration bug: the session token was in the keychain but the SDK signed out on cold start";

@@ -9,7 +9,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use crate::run::results::{Outcome, RunResults};
+use crate::results::{Outcome, RunResults};
 
 /// How a cause-less failure is counted in the causes column.
 const UNCLASSIFIED: &str = "unclassified";

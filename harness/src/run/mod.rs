@@ -1,4 +1,3 @@
 //! Running flows on devices: the matrix, the workers, the results.
 pub mod plan;
-pub mod results;
 pub mod runner;

@@ -69,7 +69,7 @@ pub fn stable_hash(parts: &[&str], seed: u64) -> u64 {
             h = h.wrapping_mul(0x0100_0000_01b3);
         }
     }
-    crate::sim::clock::Rng::new(h).next_u64()
+    crate::rng::Rng::new(h).next_u64()
 }
 
 pub fn tag_selected(tags: &[String], include: &[String], exclude: &[String]) -> bool {

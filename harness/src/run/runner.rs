@@ -22,11 +22,11 @@ use crate::driver::hybrid::Hybrid;
 use crate::driver::ios_host::{IosHost, StorageNames};
 use crate::exec::{Executor, StepError, Vars};
 use crate::flow::load::FlowSet;
+use crate::platform::Platform;
 use crate::profile::app::AppProfile;
-use crate::profile::device::{Backend, DeviceProfile, EmulatorRef, Platform as ProfilePlatform, Target};
+use crate::profile::device::{Backend, DeviceProfile, EmulatorRef, Target};
+use crate::results::{CaseResult, Outcome};
 use crate::run::plan::CaseSpec;
-use crate::run::results::{CaseResult, Outcome};
-use crate::sim::Platform;
 
 /// Virtual devices run this many times faster than real time (waits stay real-time).
 pub const VIRTUAL_TIME_SCALE: f64 = 20.0;
@@ -47,10 +47,7 @@ pub struct RunConfig {
 pub type Progress = Arc<dyn Fn(&str) + Send + Sync>;
 
 fn platform_of(p: &DeviceProfile) -> Platform {
-    match p.platform {
-        ProfilePlatform::Ios => Platform::Ios,
-        ProfilePlatform::Android => Platform::Android,
-    }
+    p.platform
 }
 
 /// The session to open for a device profile and app id.
@@ -71,22 +68,12 @@ pub fn session_spec(
     caps.insert(app_key.into(), json!(app_id));
     let (url, is_virtual) = match &profile.target {
         Target::Virtual(k) => {
-            let mut opts = json!({
-                "clerkExpo": k.clerk_expo,
-                "convex": k.convex,
-                "keyConvexBySession": k.key_convex_by_session,
-                "tokenCache": k.token_cache,
-                "resourceCache": k.resource_cache,
-                "restoreRate": k.restore_rate,
-                "network": match k.network { crate::profile::device::Network::Online => "online", crate::profile::device::Network::Offline => "offline" },
-                "sessionLifetimeSecs": k.session_lifetime.as_secs_f64(),
-                "latencyScale": k.latency_scale,
-                "timeScale": VIRTUAL_TIME_SCALE,
-                "seed": k.seed.unwrap_or(seed),
-            });
-            if let Some(t) = k.inactivity_timeout {
-                opts["inactivityTimeoutSecs"] = json!(t.as_secs_f64());
-            }
+            let knobs = crate::profile::knobs::VirtualKnobs {
+                time_scale: VIRTUAL_TIME_SCALE,
+                seed: Some(k.seed.unwrap_or(seed)),
+                ..k.clone()
+            };
+            let opts = serde_json::to_value(&knobs).map_err(|e| format!("virtual knobs: {e}"))?;
             caps.insert("harness:options".into(), opts);
             (farm_url.ok_or("the virtual farm is not running")?.to_string(), true)
         }

@@ -29,8 +29,8 @@ use harness::driver::hierarchy::{Element, SourceFormat, parse_source_with_format
 use harness::driver::{Device, DriverError};
 use harness::exec::{Executor, StepError, Vars};
 use harness::flow::load::{VarSources, load_flows};
-use harness::run::results::StepStatus;
-use harness::sim::Platform;
+use harness::platform::Platform;
+use harness::results::StepStatus;
 use serde_json::{Map, Value, json};
 
 const EMAIL: &str = "ada@example.com";

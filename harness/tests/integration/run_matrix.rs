@@ -7,12 +7,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use harness::exec::Vars;
+use harness::farm::server::{Farm, serve};
 use harness::flow::load::{VarSources, load_flows};
 use harness::profile::device::load_device_profile;
+use harness::results::Outcome;
 use harness::run::plan::{PlannedFlow, plan};
-use harness::run::results::Outcome;
 use harness::run::runner::{RunConfig, run_cases};
-use harness::sim::server::{Farm, serve};
 
 #[test]
 fn two_hundred_iterations_sixteen_at_once_leave_no_session_open() {

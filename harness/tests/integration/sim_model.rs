@@ -2,18 +2,18 @@
 
 use std::time::Duration;
 
-use harness::sim::Platform;
-use harness::sim::app::{Device, sign_in};
-use harness::sim::knobs::Knobs;
+use harness::farm::app::{Device, sign_in};
+use harness::farm::knobs::VirtualKnobs;
+use harness::platform::Platform;
 
-fn device(platform: Platform, knobs: Knobs, seed: u64) -> Device {
+fn device(platform: Platform, knobs: VirtualKnobs, seed: u64) -> Device {
     // Virtual time moves only when the test advances it.
     Device::new("stats", platform, knobs.paused(), seed)
 }
 
 /// Signs in once, then force-quits and relaunches `n` times; returns how many cold starts
 /// restored the session.
-fn restores(platform: Platform, knobs: Knobs, seed: u64, n: usize) -> usize {
+fn restores(platform: Platform, knobs: VirtualKnobs, seed: u64, n: usize) -> usize {
     let mut d = device(platform, knobs, seed);
     d.launch();
     sign_in(&mut d, "demo@harness.dev", "secret");
@@ -33,12 +33,12 @@ fn restores(platform: Platform, knobs: Knobs, seed: u64, n: usize) -> usize {
 #[test]
 fn ios_3_2_7_restores_about_30_percent_of_cold_starts() {
     let n = 400;
-    let ok = restores(Platform::Ios, Knobs::default(), 2026, n);
+    let ok = restores(Platform::Ios, VirtualKnobs::default(), 2026, n);
     let rate = ok as f64 / n as f64;
     assert!((0.23..=0.37).contains(&rate), "restore rate {rate} ({ok}/{n})");
     // Other seeds, same law.
     for seed in [1, 2, 3] {
-        let r = restores(Platform::Ios, Knobs::default(), seed, n) as f64 / n as f64;
+        let r = restores(Platform::Ios, VirtualKnobs::default(), seed, n) as f64 / n as f64;
         assert!((0.23..=0.37).contains(&r), "seed {seed}: {r}");
     }
 }
@@ -47,9 +47,9 @@ fn ios_3_2_7_restores_about_30_percent_of_cold_starts() {
 fn restore_rate_knob_is_honoured() {
     let r = restores(
         Platform::Ios,
-        Knobs {
+        VirtualKnobs {
             restore_rate: 0.8,
-            ..Knobs::default()
+            ..VirtualKnobs::default()
         },
         9,
         400,
@@ -60,25 +60,25 @@ fn restore_rate_knob_is_honoured() {
 
 #[test]
 fn android_and_fixed_clerk_restore_every_time() {
-    assert_eq!(restores(Platform::Android, Knobs::default(), 2026, 200), 200);
-    let fixed = Knobs {
+    assert_eq!(restores(Platform::Android, VirtualKnobs::default(), 2026, 200), 200);
+    let fixed = VirtualKnobs {
         clerk_expo: "3.2.9".into(),
-        ..Knobs::default()
+        ..VirtualKnobs::default()
     };
     assert_eq!(restores(Platform::Ios, fixed, 2026, 200), 200);
 }
 
 #[test]
 fn without_token_cache_no_cold_start_restores() {
-    let knobs = Knobs {
+    let knobs = VirtualKnobs {
         token_cache: false,
-        ..Knobs::default()
+        ..VirtualKnobs::default()
     };
     assert_eq!(restores(Platform::Android, knobs.clone(), 1, 50), 0);
     assert_eq!(
         restores(
             Platform::Ios,
-            Knobs {
+            VirtualKnobs {
                 clerk_expo: "3.2.9".into(),
                 ..knobs
             },
@@ -89,7 +89,7 @@ fn without_token_cache_no_cold_start_restores() {
     );
 }
 
-fn convex_after_resign_in(platform: Platform, knobs: Knobs, seed: u64) -> bool {
+fn convex_after_resign_in(platform: Platform, knobs: VirtualKnobs, seed: u64) -> bool {
     let mut d = device(platform, knobs, seed);
     d.launch();
     sign_in(&mut d, "demo@harness.dev", "secret");
@@ -108,17 +108,17 @@ fn convex_bug_appears_only_with_1_34_1_unkeyed() {
     for seed in 0..20 {
         for platform in [Platform::Ios, Platform::Android] {
             assert!(
-                !convex_after_resign_in(platform, Knobs::default(), seed),
+                !convex_after_resign_in(platform, VirtualKnobs::default(), seed),
                 "1.34.1 must show the bug"
             );
-            let fixed = Knobs {
+            let fixed = VirtualKnobs {
                 convex: "1.42.2".into(),
-                ..Knobs::default()
+                ..VirtualKnobs::default()
             };
             assert!(convex_after_resign_in(platform, fixed, seed), "1.42.2 must not");
-            let keyed = Knobs {
+            let keyed = VirtualKnobs {
                 key_convex_by_session: true,
-                ..Knobs::default()
+                ..VirtualKnobs::default()
             };
             assert!(
                 convex_after_resign_in(platform, keyed, seed),

@@ -18,7 +18,7 @@ fn start_farm(seed: u64) -> String {
         rt.block_on(async move {
             let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
             tx.send(listener.local_addr().unwrap().to_string()).unwrap();
-            harness::sim::server::serve(listener, harness::sim::server::Farm::new(seed))
+            harness::farm::server::serve(listener, harness::farm::server::Farm::new(seed))
                 .await
                 .unwrap();
         });

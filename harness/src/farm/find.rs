@@ -1,6 +1,6 @@
 //! Locator strategies for W3C `POST /session/:id/element(s)` and `…/element/:id/element(s)`.
 //!
-//! Every strategy is evaluated over the XML model `sim::source` prints as page source, so the
+//! Every strategy is evaluated over the XML model `farm::source` prints as page source, so the
 //! attribute names and values a locator sees are the ones a person reads in the source:
 //!
 //! - `accessibility id`: iOS matches `name` (the testID, or the label of an element without one),
@@ -20,9 +20,9 @@
 //! against the full document) and on iOS is the element itself (WDA's default
 //! `limitXpathContextScope=true` builds the document from the element's subtree).
 
-use crate::sim::Platform;
-use crate::sim::source::{XmlElement, xml_tree};
-use crate::sim::ui::UiTree;
+use crate::farm::source::{XmlElement, xml_tree};
+use crate::farm::ui::UiTree;
+use crate::platform::Platform;
 
 /// A locator strategy.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -741,7 +741,7 @@ fn eval_cond(el: &XmlElement, cond: &Cond) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sim::ui::{Kind, Rect, UiNode};
+    use crate::farm::ui::{Kind, Rect, UiNode};
 
     fn rect(x: i32, y: i32, width: i32, height: i32) -> Rect {
         Rect { x, y, width, height }

@@ -16,19 +16,3 @@ pub mod render;
 pub mod server;
 pub mod source;
 pub mod ui;
-
-/// The platform a virtual device runs.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Platform {
-    Ios,
-    Android,
-}
-
-impl Platform {
-    pub fn name(self) -> &'static str {
-        match self {
-            Platform::Ios => "iOS",
-            Platform::Android => "Android",
-        }
-    }
-}

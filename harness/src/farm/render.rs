@@ -10,9 +10,9 @@ use font8x8::UnicodeFonts;
 use image::codecs::png::{CompressionType, FilterType, PngEncoder};
 use image::{ExtendedColorType, ImageEncoder, Rgb, RgbImage};
 
-use crate::sim::Platform;
-use crate::sim::source::android_screen_px;
-use crate::sim::ui::{Kind, UiNode, UiTree};
+use crate::farm::source::android_screen_px;
+use crate::farm::ui::{Kind, UiNode, UiTree};
+use crate::platform::Platform;
 
 /// Canvas pixels per glyph pixel of the 8×8 font.
 const FONT_SCALE: i32 = 2;
@@ -333,7 +333,7 @@ fn draw_node(c: &mut Canvas, node: &UiNode) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sim::ui::Rect;
+    use crate::farm::ui::Rect;
 
     fn rect(x: i32, y: i32, width: i32, height: i32) -> Rect {
         Rect { x, y, width, height }

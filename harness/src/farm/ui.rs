@@ -1,12 +1,12 @@
 //! The virtual app's screen as a tree of UI elements.
 //!
-//! The app model (`sim::app`) builds a [`UiTree`] for what the screen shows right now; the
-//! Appium layer turns it into page source (`sim::source`), finds elements in it
-//! (`sim::find`) and renders it as a PNG (`sim::render`). Coordinates are in points of the
+//! The app model (`farm::app`) builds a [`UiTree`] for what the screen shows right now; the
+//! Appium layer turns it into page source (`farm::source`), finds elements in it
+//! (`farm::find`) and renders it as a PNG (`farm::render`). Coordinates are in points of the
 //! platform's screen (iOS 390×844, Android 1080×2400 pixels at density 2.75 → we use points
 //! 393×873 and scale in the source's `bounds`).
 
-use crate::sim::Platform;
+use crate::platform::Platform;
 
 /// What kind of element, mapped to each platform's class names.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -9,11 +9,11 @@
 //!   one element per view named by its class. Coordinates are pixels (points × 2.75, the density
 //!   of a 440 dpi phone). Every attribute is present; absent strings are `""`.
 //!
-//! The same XML model ([`xml_tree`]) is what `sim::find` evaluates XPath over, so a locator written
+//! The same XML model ([`xml_tree`]) is what `farm::find` evaluates XPath over, so a locator written
 //! against the source this module prints finds the same elements.
 
-use crate::sim::Platform;
-use crate::sim::ui::{Kind, UiNode, UiTree};
+use crate::farm::ui::{Kind, UiNode, UiTree};
+use crate::platform::Platform;
 
 /// Android pixels per point (density 440 dpi / 160).
 pub const ANDROID_DENSITY: f64 = 2.75;
@@ -327,7 +327,7 @@ fn escape_attr_into(out: &mut String, s: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sim::ui::Rect;
+    use crate::farm::ui::Rect;
 
     fn rect(x: i32, y: i32, width: i32, height: i32) -> Rect {
         Rect { x, y, width, height }

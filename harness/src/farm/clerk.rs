@@ -5,7 +5,7 @@
 use serde_json::json;
 
 use crate::jwt;
-use crate::sim::clock::Rng;
+use crate::rng::Rng;
 
 /// Lifetime of a session token (Clerk: 60 s).
 pub const SESSION_TOKEN_TTL_S: u64 = 60;

@@ -5,7 +5,7 @@
 //! native SDKs' own entries), in-memory state lost on force quit, the cold-start restoration
 //! timeline per platform (bug A on iOS with @clerk/expo < 3.2.8), and the Convex auth state
 //! machine (bug B with convex < 1.42.2 after sign-out → sign-in). Time is virtual (see
-//! `sim::clock`): events are scheduled on it and applied when a request looks at the device.
+//! `farm::clock`): events are scheduled on it and applied when a request looks at the device.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -14,11 +14,14 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
 use serde::Serialize;
 
-use crate::sim::Platform;
-use crate::sim::clerk::{FakeClerk, Session, SessionStatus};
-use crate::sim::clock::{Clock, Rng, iso8601};
-use crate::sim::knobs::{Knobs, NetworkState};
-use crate::sim::ui::{Kind, Rect, UiNode, UiTree};
+use crate::farm::clerk::{FakeClerk, Session, SessionStatus};
+use crate::farm::clock::Clock;
+use crate::farm::knobs::VirtualKnobs;
+use crate::farm::ui::{Kind, Rect, UiNode, UiTree};
+use crate::iso8601::format_ms as iso8601;
+use crate::platform::Network;
+use crate::platform::Platform;
+use crate::rng::Rng;
 
 pub const BUNDLE_ID: &str = "com.harness.clerkconvex";
 pub const APP_NAME: &str = "Harness Demo";
@@ -171,7 +174,7 @@ pub struct Device {
     pub udid: String,
     pub name: String,
     pub platform: Platform,
-    pub knobs: Knobs,
+    pub knobs: VirtualKnobs,
     pub clock: Clock,
     rng: Rng,
     /// Seed of the outcome draws: each has its own stream, so a result depends on the seed
@@ -191,7 +194,7 @@ pub struct Device {
     /// the moment a request happened to look at the device.
     processing_at: Option<u64>,
     /// The on-disk keychain (knob `keychainDb`, iOS).
-    keychain_file: Option<crate::sim::keychain_file::KeychainFile>,
+    keychain_file: Option<crate::farm::keychain_file::KeychainFile>,
 }
 
 /// `mobile: queryAppState` values.
@@ -203,7 +206,7 @@ pub mod app_state {
 }
 
 impl Device {
-    pub fn new(udid: &str, platform: Platform, knobs: Knobs, run_seed: u64) -> Self {
+    pub fn new(udid: &str, platform: Platform, knobs: VirtualKnobs, run_seed: u64) -> Self {
         let seed = knobs.seed.unwrap_or_else(|| Rng::device_seed(run_seed, udid));
         let mut rng = Rng::new(seed);
         let clerk = FakeClerk::new(
@@ -218,7 +221,7 @@ impl Device {
                 Platform::Android => "Virtual Pixel 8".into(),
             },
             platform,
-            online: knobs.network == NetworkState::Online,
+            online: knobs.network == Network::Online,
             clock: Clock::new(knobs.time_scale),
             knobs,
             rng,
@@ -238,9 +241,9 @@ impl Device {
     }
 
     /// Writes the keychain to the `keychainDb` file when it changed (iOS; see
-    /// [`crate::sim::keychain_file`]). A failed write goes to the device log.
+    /// [`crate::farm::keychain_file`]). A failed write goes to the device log.
     pub fn sync_keychain_file(&mut self) {
-        use crate::sim::keychain_file::{Items, KeychainFile};
+        use crate::farm::keychain_file::{Items, KeychainFile};
         let Some(path) = self
             .knobs
             .keychain_db
@@ -834,7 +837,7 @@ impl Device {
         if !self.online {
             let p = self.proc.as_mut().expect("running");
             p.form.busy = false;
-            p.form.error = Some(crate::sim::clerk::SignInError::Offline.message().into());
+            p.form.error = Some(crate::farm::clerk::SignInError::Offline.message().into());
             return;
         }
         let token = self.stored_client_token();
@@ -919,7 +922,7 @@ impl Device {
             Some("auth-continue") if p.screen == Screen::SignIn && !p.form.busy => match p.form.step {
                 FormStep::Identifier => {
                     if p.form.identifier.trim().is_empty() {
-                        p.form.error = Some(crate::sim::clerk::SignInError::EmptyIdentifier.message().into());
+                        p.form.error = Some(crate::farm::clerk::SignInError::EmptyIdentifier.message().into());
                     } else {
                         p.form.error = None;
                         p.form.step = FormStep::Password;
@@ -1234,12 +1237,12 @@ pub fn sign_in(dev: &mut Device, email: &str, password: &str) {
 mod tests {
     use super::*;
 
-    fn device(platform: Platform, knobs: Knobs, seed: u64) -> Device {
+    fn device(platform: Platform, knobs: VirtualKnobs, seed: u64) -> Device {
         let knobs = knobs.paused();
         Device::new("dev-1", platform, knobs, seed)
     }
 
-    fn signed_in_device(platform: Platform, knobs: Knobs, seed: u64) -> Device {
+    fn signed_in_device(platform: Platform, knobs: VirtualKnobs, seed: u64) -> Device {
         let mut d = device(platform, knobs, seed);
         d.launch();
         sign_in(&mut d, "demo@harness.dev", "pw");
@@ -1257,14 +1260,14 @@ mod tests {
 
     #[test]
     fn sign_in_writes_the_client_jwt_per_platform() {
-        let mut ios = signed_in_device(Platform::Ios, Knobs::default(), 1);
+        let mut ios = signed_in_device(Platform::Ios, VirtualKnobs::default(), 1);
         let e = ios.storage_entries();
         assert!(
             e.iter()
                 .any(|x| x.store == "keychain" && x.service == IOS_SERVICE && x.key == CLIENT_JWT_KEY)
         );
         assert!(e.iter().any(|x| x.service == BUNDLE_ID && x.key == "clerkDeviceToken"));
-        let android = signed_in_device(Platform::Android, Knobs::default(), 1);
+        let android = signed_in_device(Platform::Android, VirtualKnobs::default(), 1);
         let xml = android.secure_store_xml();
         assert!(
             xml.contains("<string name=\"key_v1-__clerk_client_jwt\">{&quot;ct&quot;:"),
@@ -1281,7 +1284,7 @@ mod tests {
 
     #[test]
     fn android_always_restores_and_keeps_the_token() {
-        let mut d = signed_in_device(Platform::Android, Knobs::default(), 3);
+        let mut d = signed_in_device(Platform::Android, VirtualKnobs::default(), 3);
         let token = d.storage.secure_store[CLIENT_JWT_KEY].clone();
         for _ in 0..50 {
             let v = cold_start(&mut d);
@@ -1300,9 +1303,9 @@ mod tests {
     fn ios_failed_restore_keeps_the_jwt_and_clears_native_items() {
         let mut d = signed_in_device(
             Platform::Ios,
-            Knobs {
+            VirtualKnobs {
                 restore_rate: 0.0,
-                ..Knobs::default()
+                ..VirtualKnobs::default()
             },
             4,
         );
@@ -1330,9 +1333,9 @@ mod tests {
     fn token_cache_off_never_restores() {
         let mut d = signed_in_device(
             Platform::Android,
-            Knobs {
+            VirtualKnobs {
                 token_cache: false,
-                ..Knobs::default()
+                ..VirtualKnobs::default()
             },
             5,
         );
@@ -1343,18 +1346,18 @@ mod tests {
     #[test]
     fn convex_stale_after_sign_out_sign_in_and_the_fixes() {
         for (knobs, expect) in [
-            (Knobs::default(), false),
+            (VirtualKnobs::default(), false),
             (
-                Knobs {
+                VirtualKnobs {
                     convex: "1.42.2".into(),
-                    ..Knobs::default()
+                    ..VirtualKnobs::default()
                 },
                 true,
             ),
             (
-                Knobs {
+                VirtualKnobs {
                     key_convex_by_session: true,
-                    ..Knobs::default()
+                    ..VirtualKnobs::default()
                 },
                 true,
             ),
@@ -1381,7 +1384,7 @@ mod tests {
 
     #[test]
     fn background_longer_than_the_token_lifetime_keeps_the_session() {
-        let mut d = signed_in_device(Platform::Ios, Knobs::default(), 7);
+        let mut d = signed_in_device(Platform::Ios, VirtualKnobs::default(), 7);
         d.background(70.0);
         let v = d.auth_view();
         assert!(v.signed_in && v.convex_authenticated, "{v:?}");
@@ -1389,9 +1392,9 @@ mod tests {
         // With an inactivity timeout shorter than the background, the session expires.
         let mut d = signed_in_device(
             Platform::Ios,
-            Knobs {
+            VirtualKnobs {
                 inactivity_timeout_secs: Some(30.0),
-                ..Knobs::default()
+                ..VirtualKnobs::default()
             },
             7,
         );
@@ -1401,7 +1404,7 @@ mod tests {
 
     #[test]
     fn offline_cold_start_shows_the_network_error_and_keeps_the_session() {
-        let mut d = signed_in_device(Platform::Android, Knobs::default(), 8);
+        let mut d = signed_in_device(Platform::Android, VirtualKnobs::default(), 8);
         d.set_network(false);
         let v = cold_start(&mut d);
         assert!(v.network_error && !v.signed_in, "{v:?}");
@@ -1411,9 +1414,9 @@ mod tests {
         // With the resource cache, an offline cold start is signed in.
         let mut d = signed_in_device(
             Platform::Android,
-            Knobs {
+            VirtualKnobs {
                 resource_cache: true,
-                ..Knobs::default()
+                ..VirtualKnobs::default()
             },
             8,
         );
@@ -1423,10 +1426,10 @@ mod tests {
 
     #[test]
     fn clear_app_and_keychains_per_platform() {
-        let mut a = signed_in_device(Platform::Android, Knobs::default(), 9);
+        let mut a = signed_in_device(Platform::Android, VirtualKnobs::default(), 9);
         a.clear_app();
         assert!(a.storage.secure_store.is_empty());
-        let mut i = signed_in_device(Platform::Ios, Knobs::default(), 9);
+        let mut i = signed_in_device(Platform::Ios, VirtualKnobs::default(), 9);
         i.clear_app();
         assert!(!i.storage.secure_store.is_empty(), "iOS keychain survives clearApp");
         i.clear_keychains();
@@ -1437,9 +1440,9 @@ mod tests {
     fn wrong_password_and_empty_identifier_show_errors() {
         let mut d = device(
             Platform::Ios,
-            Knobs {
+            VirtualKnobs {
                 password: Some("right".into()),
-                ..Knobs::default()
+                ..VirtualKnobs::default()
             },
             10,
         );
@@ -1456,7 +1459,7 @@ mod tests {
     #[test]
     fn same_seed_same_draws() {
         let run = |seed| {
-            let mut d = signed_in_device(Platform::Ios, Knobs::default(), seed);
+            let mut d = signed_in_device(Platform::Ios, VirtualKnobs::default(), seed);
             (0..30).map(|_| cold_start(&mut d).signed_in).collect::<Vec<_>>()
         };
         assert_eq!(run(11), run(11));

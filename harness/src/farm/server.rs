@@ -20,13 +20,13 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
 use serde_json::{Map, Value, json};
 
-use crate::sim::Platform;
-use crate::sim::app::{self, BUNDLE_ID, Device};
-use crate::sim::clock::iso8601;
-use crate::sim::find::{self, FindError};
-use crate::sim::knobs::Knobs;
-use crate::sim::ui::{Kind, UiTree};
-use crate::sim::{render, source};
+use crate::farm::app::{self, BUNDLE_ID, Device};
+use crate::farm::find::{self, FindError};
+use crate::farm::knobs::VirtualKnobs;
+use crate::farm::ui::{Kind, UiTree};
+use crate::farm::{render, source};
+use crate::iso8601::format_ms as iso8601;
+use crate::platform::Platform;
 
 /// The W3C element key.
 pub const ELEMENT_KEY: &str = "element-6066-11e4-a52e-4f735466cecf";
@@ -308,8 +308,8 @@ fn create(farm: &Farm, caps: Map<String, Value>) -> Result<Value, WdError> {
             "app '{app}' is not installed on the virtual device (it has '{BUNDLE_ID}')"
         )));
     }
-    let knobs: Knobs = match caps.get("harness:options") {
-        None => Knobs::default(),
+    let knobs: VirtualKnobs = match caps.get("harness:options") {
+        None => VirtualKnobs::default(),
         Some(v) => {
             serde_json::from_value(v.clone()).map_err(|e| WdError::invalid_argument(format!("harness:options: {e}")))?
         }
@@ -321,7 +321,7 @@ fn create(farm: &Farm, caps: Map<String, Value>) -> Result<Value, WdError> {
         None => (format!("virtual-{}-{n}", platform.name().to_lowercase()), true),
     };
     let sid = {
-        let mut r = crate::sim::clock::Rng::new(crate::sim::clock::Rng::device_seed(farm.seed, &n.to_string()));
+        let mut r = crate::rng::Rng::new(crate::rng::Rng::device_seed(farm.seed, &n.to_string()));
         let (a, b) = (r.next_u64(), r.next_u64());
         format!(
             "{:08x}-{:04x}-4{:03x}-{:04x}-{:012x}",
@@ -602,7 +602,7 @@ fn with_element<T>(
     })
 }
 
-fn node<'a>(tree: &'a UiTree, path: &[usize]) -> &'a crate::sim::ui::UiNode {
+fn node<'a>(tree: &'a UiTree, path: &[usize]) -> &'a crate::farm::ui::UiNode {
     tree.root.at(path).expect("resolved path")
 }
 
@@ -661,7 +661,7 @@ async fn clear(State(farm): State<Arc<Farm>>, Path((sid, eid)): Path<(String, St
     ok(Value::Null)
 }
 
-fn shown_text(n: &crate::sim::ui::UiNode) -> String {
+fn shown_text(n: &crate::farm::ui::UiNode) -> String {
     match n.kind {
         Kind::SecureField => "•".repeat(n.text.chars().count()),
         Kind::TextField if n.text.is_empty() => n.placeholder.clone().unwrap_or_default(),
