@@ -83,7 +83,7 @@ pub struct Snapshot {
     pub name: String,
     pub at_ms: u64,
     /// `virtual` (exact entries), `pullFile` (Android SecureStore.xml), `unavailable`.
-    pub storage_source: String,
+    pub storage_source: crate::driver::StorageSource,
     pub storage: Vec<StorageEntry>,
     /// App state (`mobile: queryAppState`): 0 not installed … 4 foreground.
     #[serde(default, skip_serializing_if = "Option::is_none")]

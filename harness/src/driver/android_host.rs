@@ -412,7 +412,7 @@ impl Device for AndroidHost {
         if adb::is_no_such_file(&text) {
             // The app never wrote to expo-secure-store (or its data was cleared).
             return Ok(StorageRead {
-                source: "run-as".into(),
+                source: crate::driver::StorageSource::RunAs,
                 entries: vec![],
             });
         }
@@ -431,7 +431,7 @@ impl Device for AndroidHost {
         }
         let prefs = adb::parse_secure_store(&self.package, &out.stdout_text())?;
         Ok(StorageRead {
-            source: "run-as".into(),
+            source: crate::driver::StorageSource::RunAs,
             entries: adb::secure_store_entries(prefs),
         })
     }

@@ -390,7 +390,7 @@ impl Device for AppiumDevice {
                 })
                 .unwrap_or_default();
             return Ok(StorageRead {
-                source: "virtual".into(),
+                source: crate::driver::StorageSource::Virtual,
                 entries,
             });
         }
@@ -405,19 +405,19 @@ impl Device for AppiumDevice {
                             .map(|b| String::from_utf8_lossy(&b).into_owned())
                             .unwrap_or_default();
                         Ok(StorageRead {
-                            source: "pullFile".into(),
+                            source: crate::driver::StorageSource::PullFile,
                             entries: parse_shared_prefs(&xml),
                         })
                     }
                     Err(DriverError::Command { .. }) => Ok(StorageRead {
-                        source: "pullFile".into(),
+                        source: crate::driver::StorageSource::PullFile,
                         entries: vec![],
                     }),
                     Err(e) => Err(e),
                 }
             }
             Platform::Ios => Ok(StorageRead {
-                source: "unavailable".into(),
+                source: crate::driver::StorageSource::Unavailable,
                 entries: vec![],
             }),
         }

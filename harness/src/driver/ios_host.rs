@@ -373,7 +373,7 @@ impl Device for IosHost {
             .await
             .map_err(|e| DriverError::Host(format!("reading the keychain failed: {e}")))??;
         Ok(StorageRead {
-            source: keychain::KEYCHAIN_DB.into(),
+            source: crate::driver::StorageSource::KeychainDb,
             entries: keychain::entries(&items, &self.names.keys, &self.names.services),
         })
     }

@@ -59,11 +59,49 @@ impl From<crate::host::HostError> for DriverError {
     }
 }
 
+/// Where a backend read secure storage from (`storage_source` in results.json).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub enum StorageSource {
+    /// The virtual farm's model of the app's storage.
+    #[serde(rename = "virtual")]
+    Virtual,
+    /// Appium's `mobile: pullFile` of expo-secure-store's SecureStore.xml (Android).
+    #[serde(rename = "pullFile")]
+    PullFile,
+    /// `adb exec-out run-as PKG cat shared_prefs/SecureStore.xml` (Android, debuggable builds).
+    #[serde(rename = "run-as")]
+    RunAs,
+    /// The iOS simulator's keychain database, read by the host tools.
+    #[serde(rename = "keychain-2-debug.db")]
+    KeychainDb,
+    /// This device's secure storage cannot be read (iOS through Appium alone, real devices).
+    #[serde(rename = "unavailable")]
+    Unavailable,
+}
+
+impl StorageSource {
+    /// The name results.json and the reports use.
+    pub fn name(self) -> &'static str {
+        match self {
+            StorageSource::Virtual => "virtual",
+            StorageSource::PullFile => "pullFile",
+            StorageSource::RunAs => "run-as",
+            StorageSource::KeychainDb => "keychain-2-debug.db",
+            StorageSource::Unavailable => "unavailable",
+        }
+    }
+}
+
+impl std::fmt::Display for StorageSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
 /// Secure storage as a backend can read it.
 #[derive(Clone, Debug, PartialEq)]
 pub struct StorageRead {
-    /// `virtual`, `pullFile`, `unavailable`.
-    pub source: String,
+    pub source: StorageSource,
     /// (key, store, value-or-envelope). Values are digested by the caller and never kept.
     pub entries: Vec<(String, String, String)>,
 }

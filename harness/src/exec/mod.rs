@@ -685,9 +685,9 @@ impl<'a> Executor<'a> {
     async fn snapshot(&mut self, name: &str) -> Result<(), StepError> {
         let at_ms = self.started.elapsed().as_millis() as u64;
         let (storage_source, storage) = match self.device.secure_storage().await {
-            Ok(read) => (read.source.clone(), digest_entries(&read)),
+            Ok(read) => (read.source, digest_entries(&read)),
             Err(e) if e.is_infrastructure() && !matches!(e, DriverError::Unsupported { .. }) => return Err(e.into()),
-            Err(_) => ("unavailable".to_string(), vec![]),
+            Err(_) => (crate::driver::StorageSource::Unavailable, vec![]),
         };
         let app_state = self.device.app_state().await.ok();
         let auth = if self.app.is_some() {
@@ -759,7 +759,7 @@ impl<'a> Executor<'a> {
 
     async fn storage_digest(&mut self, key: &str) -> Result<Option<String>, StepError> {
         let read = self.device.secure_storage().await?;
-        if read.source == "unavailable" {
+        if read.source == crate::driver::StorageSource::Unavailable {
             return Err(StepError::Infra(format!(
                 "assertKeychain: secure storage cannot be read on this {} device (use a virtual device, an Android debuggable build, or the iOS simulator host tools)",
                 self.device.platform().name()
@@ -1055,7 +1055,7 @@ impl<'a> Executor<'a> {
                 let Some(snap) = self.out.snapshots.iter().rev().find(|s| &s.name == since).cloned() else {
                     return Err(StepError::failed(format!("snapshot '{since}' was not taken")));
                 };
-                if snap.storage_source == "unavailable" {
+                if snap.storage_source == crate::driver::StorageSource::Unavailable {
                     return Err(StepError::Infra(format!(
                         "snapshot '{since}' could not read secure storage on this device"
                     )));

@@ -37,7 +37,7 @@ pub enum TokenState {
 }
 
 pub fn token_state(read: &StorageRead, key: &str, now_unix: u64) -> TokenState {
-    if read.source == "unavailable" {
+    if read.source == crate::driver::StorageSource::Unavailable {
         return TokenState::Unknown;
     }
     match read.entries.iter().find(|(k, _, _)| k == key) {
@@ -61,7 +61,7 @@ mod tests {
             b"k",
         );
         let read = StorageRead {
-            source: "virtual".into(),
+            source: crate::driver::StorageSource::Virtual,
             entries: vec![(
                 "__clerk_client_jwt".into(),
                 "keychain:app:no-auth".into(),
@@ -76,7 +76,7 @@ mod tests {
         assert_eq!(token_state(&read, "__clerk_client_jwt", 100), TokenState::Expired);
         assert_eq!(token_state(&read, "other", 50), TokenState::Missing);
         let none = StorageRead {
-            source: "unavailable".into(),
+            source: crate::driver::StorageSource::Unavailable,
             entries: vec![],
         };
         assert_eq!(token_state(&none, "__clerk_client_jwt", 0), TokenState::Unknown);

@@ -763,7 +763,7 @@ fn storage(out: &mut String, case: &CaseResult) {
             esc(&title),
             esc(&s.auth)
         );
-        if s.storage_source == "unavailable" {
+        if s.storage_source == crate::driver::StorageSource::Unavailable {
             out.push_str("<p class=\"muted\">Storage could not be read on this device.</p>\n");
             prev = Some(s);
             continue;
@@ -1124,7 +1124,7 @@ mod tests {
         let before = Snapshot {
             name: "before-quit".to_string(),
             at_ms: 582,
-            storage_source: "virtual".to_string(),
+            storage_source: crate::driver::StorageSource::Virtual,
             storage: vec![
                 entry(
                     "__clerk_client_jwt",

@@ -192,7 +192,7 @@ mod strict {
     struct Snapshot {
         name: String,
         at_ms: u64,
-        storage_source: String,
+        storage_source: crate::driver::StorageSource,
         storage: Vec<StorageEntry>,
         #[serde(default)]
         app_state: Option<i64>,

@@ -191,7 +191,7 @@ pub(crate) mod fixture {
         passed.snapshots = vec![Snapshot {
             name: "after-relaunch".to_string(),
             at_ms: 900,
-            storage_source: "virtual".to_string(),
+            storage_source: crate::driver::StorageSource::Virtual,
             storage: vec![StorageEntry {
                 key: "__clerk_client_jwt".to_string(),
                 store: "app:no-auth".to_string(),
