@@ -703,8 +703,9 @@ mod tests {
             }
         );
         assert_eq!(by_id(&root, "sign-out").text, "Sign out");
-        // Window, screen, 7 rows of (group, label, value), the sign-out button.
-        assert_eq!(root.descendants().len(), 1 + 1 + 1 + 7 * 3 + 1);
+        // Window, screen, 9 rows of (group, label, value), the sign-out button, the activity
+        // list's title and its first item (the rest is below the fold).
+        assert_eq!(root.descendants().len(), 1 + 1 + 1 + 9 * 3 + 1 + 2);
     }
 
     #[test]

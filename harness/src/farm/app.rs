@@ -17,7 +17,9 @@ use serde::Serialize;
 use crate::farm::clerk::{FakeClerk, Session, SessionStatus};
 use crate::farm::clock::Clock;
 use crate::farm::knobs::VirtualKnobs;
+use crate::farm::settings::{Location, Settings};
 use crate::farm::ui::{Kind, Rect, UiNode, UiTree};
+use crate::flow::model::Orientation;
 use crate::iso8601::format_ms as iso8601;
 use crate::platform::Network;
 use crate::platform::Platform;
@@ -139,6 +141,8 @@ struct Proc {
     form: Form,
     focused: Option<String>,
     launched_ms: u64,
+    /// How far the home screen's content is scrolled, in points.
+    scroll_y: i32,
 }
 
 #[derive(Clone, Debug)]
@@ -195,6 +199,8 @@ pub struct Device {
     processing_at: Option<u64>,
     /// The on-disk keychain (knob `keychainDb`, iOS).
     keychain_file: Option<crate::farm::keychain_file::KeychainFile>,
+    /// System settings: orientation, location, appearance, airplane mode, media, recorder.
+    pub settings: Settings,
 }
 
 /// `mobile: queryAppState` values.
@@ -237,6 +243,7 @@ impl Device {
             launches: vec![],
             processing_at: None,
             keychain_file: None,
+            settings: Settings::default(),
         }
     }
 
@@ -562,6 +569,7 @@ impl Device {
             form: Form::new(),
             focused: None,
             launched_ms: now,
+            scroll_y: 0,
         });
         let had_session = self.stored_client_token().is_some_and(|t| {
             self.clerk
@@ -681,6 +689,68 @@ impl Device {
         self.tick();
         self.online = online;
         self.log(format!("network {}", if online { "online" } else { "offline" }));
+    }
+
+    /// Airplane mode: the network goes away while it is on, and comes back as it was.
+    pub fn set_airplane_mode(&mut self, on: bool) {
+        if on == self.settings.airplane {
+            return;
+        }
+        self.settings.airplane = on;
+        self.log(format!("airplane mode {}", if on { "on" } else { "off" }));
+        if on {
+            self.settings.online_before_airplane = self.online;
+            self.set_network(false);
+        } else {
+            let back = self.settings.online_before_airplane;
+            self.set_network(back);
+        }
+    }
+
+    /// The system appearance (dark or light); the app redraws in it.
+    pub fn set_dark_mode(&mut self, dark: bool) {
+        self.tick();
+        self.settings.dark = dark;
+        self.log(format!("appearance {}", if dark { "dark" } else { "light" }));
+    }
+
+    pub fn set_orientation(&mut self, o: Orientation) {
+        self.tick();
+        self.settings.orientation = o;
+        self.log(format!("orientation {}", o.name()));
+    }
+
+    pub fn set_location(&mut self, location: Location) {
+        self.tick();
+        self.settings.location = Some(location);
+    }
+
+    /// The screen size in points for the current orientation.
+    pub fn screen_size(&self) -> (i32, i32) {
+        let (w, h) = match self.platform {
+            Platform::Ios => (390, 844),
+            Platform::Android => (393, 873),
+        };
+        if self.settings.landscape() { (h, w) } else { (w, h) }
+    }
+
+    /// A drag from `from` to `to` (points): on the home screen, a vertical drag scrolls its
+    /// content (a drag up shows what is below). Returns whether anything moved.
+    pub fn swipe(&mut self, from: (i32, i32), to: (i32, i32)) -> bool {
+        self.tick();
+        let (_, h) = self.screen_size();
+        let Some(p) = &mut self.proc else { return false };
+        if !p.foreground || p.screen != Screen::Home || from.1 < HOME_TOP {
+            return false;
+        }
+        let dy = from.1 - to.1;
+        if dy.abs() < 10 || dy.abs() < (from.0 - to.0).abs() {
+            return false;
+        }
+        let max = (home_content_bottom() - h).max(0);
+        let before = p.scroll_y;
+        p.scroll_y = (p.scroll_y + dy).clamp(0, max);
+        p.scroll_y != before
     }
 
     /// `mobile: deepLink`: opens the app (cold start if needed).
@@ -1021,10 +1091,8 @@ impl Device {
     /// The screen right now.
     pub fn ui(&mut self) -> UiTree {
         self.tick();
-        let (w, h) = match self.platform {
-            Platform::Ios => (390, 844),
-            Platform::Android => (393, 873),
-        };
+        let (w, h) = self.screen_size();
+        let dark = self.settings.dark;
         let full = Rect {
             x: 0,
             y: 0,
@@ -1056,6 +1124,7 @@ impl Device {
                 app_name: name.into(),
                 width: w,
                 height: h,
+                dark,
                 root,
             };
         }
@@ -1064,10 +1133,15 @@ impl Device {
         let p = self.proc.as_ref().expect("running");
         let content = Rect {
             x: 0,
-            y: 60,
+            y: HOME_TOP,
             width: w,
-            height: h - 60,
+            height: h - HOME_TOP,
         };
+        let location = self
+            .settings
+            .location
+            .map(|l| format!("{:.5},{:.5}", l.latitude, l.longitude))
+            .unwrap_or_else(|| "none".into());
         let row = |i: i32| Rect {
             x: 20,
             y: 120 + i * 56,
@@ -1164,9 +1238,26 @@ impl Device {
                     ),
                     ("KEY CONVEX BY SESSION", "key-convex-by-session", knobs_key.to_string()),
                 ];
+                let scroll = p.scroll_y;
+                let extra: [(&str, &str, String); 2] = [
+                    (
+                        "COLOR SCHEME",
+                        "color-scheme",
+                        if dark { "dark" } else { "light" }.into(),
+                    ),
+                    ("LOCATION", "device-location", location),
+                ];
                 let mut s = UiNode::new(Kind::Group, content).id("screen-home");
-                for (i, (label, id, value)) in rows.into_iter().enumerate() {
-                    let r = row(i as i32);
+                let info = rows
+                    .into_iter()
+                    .enumerate()
+                    .chain(extra.into_iter().enumerate().map(|(i, r)| (i + 9, r)));
+                let shifted = |mut r: Rect| {
+                    r.y -= scroll;
+                    r
+                };
+                for (i, (label, id, value)) in info {
+                    let r = shifted(row(i as i32));
                     let half = r.width / 2;
                     s = s.child(
                         UiNode::new(Kind::Group, r)
@@ -1185,7 +1276,32 @@ impl Device {
                             ),
                     );
                 }
-                s.child(UiNode::new(Kind::Button, row(8)).id("sign-out").text("Sign out"))
+                s = s.child(
+                    UiNode::new(Kind::Button, shifted(row(8)))
+                        .id("sign-out")
+                        .text("Sign out"),
+                );
+                s = s.child(
+                    UiNode::new(Kind::Text, shifted(row(ACTIVITY_FIRST_ROW - 1)))
+                        .id("activity-title")
+                        .text("RECENT ACTIVITY"),
+                );
+                for i in 1..=ACTIVITY_ITEMS {
+                    s = s.child(
+                        UiNode::new(Kind::Text, shifted(row(ACTIVITY_FIRST_ROW + i - 1)))
+                            .id(&format!("activity-{i}"))
+                            .text(format!("Signed in on device {i}")),
+                    );
+                }
+                s = s.child(
+                    UiNode::new(Kind::Text, shifted(row(ACTIVITY_FIRST_ROW + ACTIVITY_ITEMS)))
+                        .id("home-footer")
+                        .text("You're all caught up"),
+                );
+                // What scrolled out of the content area is not on screen.
+                s.children
+                    .retain(|c| c.rect.y + c.rect.height > HOME_TOP && c.rect.y < h);
+                s
             }
         };
         let root = UiNode::new(Kind::Application, full)
@@ -1197,9 +1313,21 @@ impl Device {
             app_name: APP_NAME.into(),
             width: w,
             height: h,
+            dark,
             root,
         }
     }
+}
+
+/// Where the app's content starts, below the status and navigation bars (points).
+const HOME_TOP: i32 = 60;
+/// The home screen's list of recent activity, below the fold: its first row and its length.
+const ACTIVITY_FIRST_ROW: i32 = 12;
+const ACTIVITY_ITEMS: i32 = 20;
+
+/// The bottom of the home screen's content (the footer), unscrolled, plus a margin.
+fn home_content_bottom() -> i32 {
+    120 + (ACTIVITY_FIRST_ROW + ACTIVITY_ITEMS) * 56 + 48 + 24
 }
 
 /// What the app shows about authentication.
@@ -1464,5 +1592,78 @@ mod tests {
         };
         assert_eq!(run(11), run(11));
         assert_ne!(run(11), run(12));
+    }
+
+    /// The rect of the element with this testID on screen now, if it is on screen.
+    fn on_screen(d: &mut Device, id: &str) -> Option<Rect> {
+        let tree = d.ui();
+        let mut found = None;
+        tree.root.walk(&mut vec![], &mut |n, _| {
+            if n.test_id.as_deref() == Some(id) {
+                found = Some(n.rect);
+            }
+        });
+        found
+    }
+
+    #[test]
+    fn the_home_screen_scrolls_to_content_below_the_fold() {
+        for platform in [Platform::Ios, Platform::Android] {
+            let mut d = signed_in_device(platform, VirtualKnobs::default(), 4);
+            let (w, h) = d.screen_size();
+            assert!(
+                on_screen(&mut d, "home-footer").is_none(),
+                "{platform:?}: footer below the fold"
+            );
+            let sign_out = on_screen(&mut d, "sign-out").unwrap();
+            // A drag down at the top does nothing; a tap-sized move is not a swipe.
+            assert!(!d.swipe((w / 2, 300), (w / 2, 700)));
+            assert!(!d.swipe((w / 2, 500), (w / 2, 495)));
+            // Dragging up moves the content up by the drag's length.
+            assert!(d.swipe((w / 2, 700), (w / 2, 300)));
+            assert_eq!(on_screen(&mut d, "sign-out").map(|r| r.y), Some(sign_out.y - 400));
+            while d.swipe((w / 2, h - 100), (w / 2, 150)) {}
+            let footer = on_screen(&mut d, "home-footer").expect("footer after scrolling to the end");
+            assert!(footer.y + footer.height <= h, "{footer:?} within {h}");
+            assert!(on_screen(&mut d, "session-id").is_none(), "scrolled off the top");
+            // And back.
+            while d.swipe((w / 2, 150), (w / 2, h - 100)) {}
+            assert_eq!(on_screen(&mut d, "sign-out"), Some(sign_out));
+        }
+    }
+
+    #[test]
+    fn orientation_appearance_location_and_airplane_mode() {
+        let mut d = signed_in_device(Platform::Ios, VirtualKnobs::default(), 5);
+        assert_eq!(d.ui().width, 390);
+        d.set_orientation(Orientation::LandscapeLeft);
+        let t = d.ui();
+        assert_eq!((t.width, t.height), (844, 390));
+        assert!(on_screen(&mut d, "sign-out").is_none(), "below the fold in landscape");
+        d.set_orientation(Orientation::UpsideDown);
+        assert_eq!(d.ui().width, 390);
+
+        assert!(format!("{:?}", d.ui()).contains("\"light\""));
+        d.set_dark_mode(true);
+        let t = d.ui();
+        assert!(t.dark);
+        assert!(format!("{t:?}").contains("\"dark\""));
+
+        d.set_location(Location {
+            latitude: 52.3676,
+            longitude: 4.9041,
+            altitude: 0.0,
+        });
+        assert!(format!("{:?}", d.ui()).contains("52.36760,4.90410"));
+
+        assert!(d.online);
+        d.set_airplane_mode(true);
+        assert!(!d.online && d.settings.airplane);
+        d.set_airplane_mode(false);
+        assert!(d.online, "the network comes back as it was");
+        d.set_network(false);
+        d.set_airplane_mode(true);
+        d.set_airplane_mode(false);
+        assert!(!d.online, "offline before airplane mode, offline after");
     }
 }

@@ -769,6 +769,7 @@ mod tests {
                     .text("Sign out"),
             );
         UiTree {
+            dark: false,
             platform,
             app_id: "com.example.app".into(),
             app_name: "Example".into(),

@@ -14,5 +14,6 @@ pub mod keychain_file;
 pub mod knobs;
 pub mod render;
 pub mod server;
+pub mod settings;
 pub mod source;
 pub mod ui;

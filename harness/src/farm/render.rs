@@ -71,7 +71,21 @@ pub fn render(tree: &UiTree) -> RgbImage {
     canvas.fill(bar, STATUS_BAR, bar);
     let clock_y = bar.y0 + (bar.height() - CELL) / 2;
     canvas.text("9:41", bar.x0 + 2 * CELL, clock_y, INK, bar);
+    if tree.dark {
+        darken(&mut canvas.img);
+    }
     canvas.img
+}
+
+/// The dark appearance: greys are inverted (white backgrounds become near-black, ink becomes
+/// light), colours such as the accent stay as they are, as iOS and Android dark themes do.
+fn darken(img: &mut RgbImage) {
+    for px in img.pixels_mut() {
+        let [r, g, b] = px.0;
+        if r.max(g).max(b) - r.min(g).min(b) < 16 {
+            px.0 = [255 - r, 255 - g, 255 - b];
+        }
+    }
 }
 
 /// A pixel rectangle, `x0..x1` × `y0..y1`.
@@ -357,6 +371,7 @@ mod tests {
             )
             .child(UiNode::new(Kind::Spinner, rect(180, 400, 32, 32)));
         UiTree {
+            dark: false,
             platform,
             app_id: "com.example.app".into(),
             app_name: "Example".into(),
@@ -423,6 +438,20 @@ mod tests {
         assert_ne!(a, b);
         let img = image::load_from_memory(&b).unwrap().to_rgb8();
         assert_eq!(*img.get_pixel(400, 680), DISABLED);
+    }
+
+    #[test]
+    fn dark_appearance_inverts_greys_and_keeps_the_accent() {
+        let light = render(&screen(Platform::Ios));
+        let dark = render(&UiTree {
+            dark: true,
+            ..screen(Platform::Ios)
+        });
+        let at = |img: &RgbImage, x: u32, y: u32| *img.get_pixel(x, y);
+        assert_eq!(at(&light, 10, 1000), WHITE);
+        assert_eq!(at(&dark, 10, 1000), Rgb([0, 0, 0]));
+        assert_eq!(at(&dark, 400, 680), ACCENT);
+        assert_eq!(at(&light, 400, 680), ACCENT);
     }
 
     #[test]

@@ -23,8 +23,10 @@ use serde_json::{Map, Value, json};
 use crate::farm::app::{self, BUNDLE_ID, Device};
 use crate::farm::find::{self, FindError};
 use crate::farm::knobs::VirtualKnobs;
-use crate::farm::ui::{Kind, UiTree};
+use crate::farm::settings::{self, Location};
+use crate::farm::ui::{Kind, Rect, UiTree};
 use crate::farm::{render, source};
+use crate::flow::model::Orientation;
 use crate::iso8601::format_ms as iso8601;
 use crate::platform::Platform;
 
@@ -156,6 +158,12 @@ pub fn router(farm: Arc<Farm>) -> Router {
         .route(&format!("{s}/window/rect"), get(window_rect))
         .route(&format!("{s}/actions"), post(actions).delete(release_actions))
         .route(&format!("{s}/execute/sync"), post(execute))
+        .route(&format!("{s}/orientation"), post(set_orientation).get(get_orientation))
+        .route(&format!("{s}/rotation"), post(set_rotation).get(get_rotation))
+        .route(&format!("{s}/location"), post(set_location).get(get_location))
+        .route(&format!("{s}/appium/device/push_file"), post(push_file))
+        .route(&format!("{s}/appium/start_recording_screen"), post(start_recording))
+        .route(&format!("{s}/appium/stop_recording_screen"), post(stop_recording))
         .route(&format!("{s}/se/log"), post(get_log))
         .route(&format!("{s}/se/log/types"), get(log_types))
         .route(&format!("{s}/appium/device/activate_app"), post(activate_app))
@@ -455,6 +463,12 @@ fn with_session<T>(
     // The keychain file is written outside the farm-wide lock: other sessions go on.
     drop(sessions);
     d.sync_keychain_file();
+    if d.settings.recorder.is_some() {
+        let (at, tree) = (d.now(), d.ui());
+        if let Some(r) = &mut d.settings.recorder {
+            r.observe(at, &tree);
+        }
+    }
     result
 }
 
@@ -780,6 +794,181 @@ async fn window_rect(State(farm): State<Arc<Farm>>, Path(sid): Path<String>) -> 
     ok(r)
 }
 
+/// Whether a pointer that went down at `from` and up at `to` dragged (a swipe), not tapped.
+fn is_drag(from: (i32, i32), to: (i32, i32)) -> bool {
+    (from.0 - to.0).abs().max((from.1 - to.1).abs()) >= 10
+}
+
+/// A vertical drag over the middle of the screen: `finger_up` shows what is below.
+fn drag(d: &mut Device, area: Option<Rect>, finger_up: bool, fraction: f64) -> bool {
+    let (w, h) = d.screen_size();
+    let a = area.unwrap_or(Rect {
+        x: 0,
+        y: 0,
+        width: w,
+        height: h,
+    });
+    let cx = a.x + a.width / 2;
+    let span = (a.height as f64 * fraction.clamp(0.05, 1.0) * 0.8) as i32;
+    let (top, bottom) = (a.y + a.height / 2 - span / 2, a.y + a.height / 2 + span / 2);
+    if finger_up {
+        d.swipe((cx, bottom), (cx, top))
+    } else {
+        d.swipe((cx, top), (cx, bottom))
+    }
+}
+
+fn orientation_name(o: Orientation) -> &'static str {
+    match o {
+        Orientation::Portrait | Orientation::UpsideDown => "PORTRAIT",
+        Orientation::LandscapeLeft | Orientation::LandscapeRight => "LANDSCAPE",
+    }
+}
+
+async fn set_orientation(State(farm): State<Arc<Farm>>, Path(sid): Path<String>, bytes: axum::body::Bytes) -> WdResult {
+    let v = body(&bytes)?;
+    let o = match v
+        .get("orientation")
+        .and_then(Value::as_str)
+        .map(str::to_ascii_uppercase)
+    {
+        Some(o) if o == "PORTRAIT" => Orientation::Portrait,
+        Some(o) if o == "LANDSCAPE" => Orientation::LandscapeLeft,
+        _ => {
+            return Err(WdError::invalid_argument("'orientation' must be PORTRAIT or LANDSCAPE"));
+        }
+    };
+    with_session(&farm, &sid, |_, d| {
+        d.set_orientation(o);
+        Ok(())
+    })?;
+    ok(Value::Null)
+}
+
+async fn get_orientation(State(farm): State<Arc<Farm>>, Path(sid): Path<String>) -> WdResult {
+    let o = with_session(&farm, &sid, |_, d| Ok(d.settings.orientation))?;
+    ok(json!(orientation_name(o)))
+}
+
+async fn set_rotation(State(farm): State<Arc<Farm>>, Path(sid): Path<String>, bytes: axum::body::Bytes) -> WdResult {
+    let v = body(&bytes)?;
+    let z = v
+        .get("z")
+        .and_then(Value::as_i64)
+        .ok_or_else(|| WdError::invalid_argument("'z' (0, 90, 180 or 270) is required"))?;
+    let o = settings::from_rotation_z(z)
+        .ok_or_else(|| WdError::invalid_argument(format!("rotation z={z} is not 0, 90, 180 or 270")))?;
+    with_session(&farm, &sid, |_, d| {
+        d.set_orientation(o);
+        Ok(())
+    })?;
+    ok(Value::Null)
+}
+
+async fn get_rotation(State(farm): State<Arc<Farm>>, Path(sid): Path<String>) -> WdResult {
+    let o = with_session(&farm, &sid, |_, d| Ok(d.settings.orientation))?;
+    ok(json!({"x": 0, "y": 0, "z": settings::rotation_z(o)}))
+}
+
+fn location_arg(v: &Map<String, Value>) -> Result<Location, WdError> {
+    let num = |k: &str| {
+        v.get(k)
+            .and_then(|x| x.as_f64().or_else(|| x.as_str()?.trim().parse().ok()))
+    };
+    let (Some(latitude), Some(longitude)) = (num("latitude"), num("longitude")) else {
+        return Err(WdError::invalid_argument("'latitude' and 'longitude' are required"));
+    };
+    if !(-90.0..=90.0).contains(&latitude) || !(-180.0..=180.0).contains(&longitude) {
+        return Err(WdError::invalid_argument(format!(
+            "{latitude},{longitude} is not a location (latitude -90..90, longitude -180..180)"
+        )));
+    }
+    Ok(Location {
+        latitude,
+        longitude,
+        altitude: num("altitude").unwrap_or(0.0),
+    })
+}
+
+fn location_json(l: Option<Location>) -> Value {
+    match l {
+        Some(l) => json!({"latitude": l.latitude, "longitude": l.longitude, "altitude": l.altitude}),
+        None => json!({"latitude": 0.0, "longitude": 0.0, "altitude": 0.0}),
+    }
+}
+
+async fn set_location(State(farm): State<Arc<Farm>>, Path(sid): Path<String>, bytes: axum::body::Bytes) -> WdResult {
+    let v = body(&bytes)?;
+    let loc = v
+        .get("location")
+        .and_then(Value::as_object)
+        .ok_or_else(|| WdError::invalid_argument("'location' {latitude, longitude, altitude} is required"))?;
+    let l = location_arg(loc)?;
+    with_session(&farm, &sid, |_, d| {
+        d.set_location(l);
+        Ok(())
+    })?;
+    ok(Value::Null)
+}
+
+async fn get_location(State(farm): State<Arc<Farm>>, Path(sid): Path<String>) -> WdResult {
+    let l = with_session(&farm, &sid, |_, d| Ok(d.settings.location))?;
+    ok(location_json(l))
+}
+
+/// A pushed file: media (images, videos) goes to the photo library / gallery, as XCUITest's
+/// pushFile and a media scan on Android put it there; anything else is refused.
+fn push_media(d: &mut Device, path: &str, payload: &str) -> Result<Value, WdError> {
+    let bytes = B64
+        .decode(payload.trim())
+        .map_err(|e| WdError::invalid_argument(format!("the payload is not base64: {e}")))?;
+    let name = path.rsplit('/').next().unwrap_or(path);
+    let ext = name.rsplit('.').next().unwrap_or("").to_ascii_lowercase();
+    if !MEDIA_EXTENSIONS.contains(&ext.as_str()) {
+        return Err(WdError::unsupported(format!(
+            "'{path}': the virtual device only accepts media files ({}) for its library",
+            MEDIA_EXTENSIONS.join(", ")
+        )));
+    }
+    let item = d.settings.add_media(name, &bytes);
+    Ok(serde_json::to_value(item).unwrap_or(Value::Null))
+}
+
+const MEDIA_EXTENSIONS: &[&str] = &["png", "jpg", "jpeg", "gif", "heic", "mp4", "mov"];
+
+async fn push_file(State(farm): State<Arc<Farm>>, Path(sid): Path<String>, bytes: axum::body::Bytes) -> WdResult {
+    let v = body(&bytes)?;
+    let (Some(path), Some(data)) = (
+        v.get("path").and_then(Value::as_str),
+        v.get("data").and_then(Value::as_str),
+    ) else {
+        return Err(WdError::invalid_argument("'path' and 'data' (base64) are required"));
+    };
+    with_session(&farm, &sid, |_, d| push_media(d, path, data))?;
+    ok(Value::Null)
+}
+
+async fn start_recording(State(farm): State<Arc<Farm>>, Path(sid): Path<String>) -> WdResult {
+    with_session(&farm, &sid, |_, d| {
+        // Appium restarts a running recording; so does the virtual device.
+        d.settings.recorder = Some(settings::Recorder::default());
+        Ok(())
+    })?;
+    ok(Value::Null)
+}
+
+async fn stop_recording(State(farm): State<Arc<Farm>>, Path(sid): Path<String>) -> WdResult {
+    let gif = with_session(&farm, &sid, |_, d| {
+        let end = d.now();
+        match d.settings.recorder.take() {
+            // Appium answers an empty string when nothing was being recorded.
+            None => Ok(Vec::new()),
+            Some(r) => r.finish(end).map_err(WdError::unsupported),
+        }
+    })?;
+    ok(json!(B64.encode(gif)))
+}
+
 /// W3C actions: pointer taps (move, down, up) and key input into the focused field.
 async fn actions(State(farm): State<Arc<Farm>>, Path(sid): Path<String>, bytes: axum::body::Bytes) -> WdResult {
     let v = body(&bytes)?;
@@ -799,6 +988,7 @@ async fn actions(State(farm): State<Arc<Farm>>, Path(sid): Path<String>, bytes: 
             match kind {
                 "pointer" => {
                     let mut down = false;
+                    let mut down_at = s.pointer;
                     for a in &steps {
                         match a.get("type").and_then(Value::as_str) {
                             Some("pointerMove") => {
@@ -817,7 +1007,14 @@ async fn actions(State(farm): State<Arc<Farm>>, Path(sid): Path<String>, bytes: 
                                 };
                                 s.pointer = (ox + x.round() as i32, oy + y.round() as i32);
                             }
-                            Some("pointerDown") => down = true,
+                            Some("pointerDown") => {
+                                down = true;
+                                down_at = s.pointer;
+                            }
+                            Some("pointerUp") if down && is_drag(down_at, s.pointer) => {
+                                down = false;
+                                d.swipe(down_at, s.pointer);
+                            }
                             Some("pointerUp") if down => {
                                 down = false;
                                 let tree = d.ui();
@@ -881,6 +1078,13 @@ const IOS_METHODS: &[&str] = &[
     "virtualState",
     "setConnectivity",
     "hideKeyboard",
+    "setAppearance",
+    "getAppearance",
+    "setSimulatedLocation",
+    "getSimulatedLocation",
+    "pushFile",
+    "swipe",
+    "scroll",
 ];
 const ANDROID_METHODS: &[&str] = &[
     "activateApp",
@@ -897,6 +1101,12 @@ const ANDROID_METHODS: &[&str] = &[
     "virtualSecureStore",
     "virtualState",
     "hideKeyboard",
+    "setGeolocation",
+    "getGeolocation",
+    "pushFile",
+    "swipeGesture",
+    "scrollGesture",
+    "shell",
 ];
 
 fn app_arg(platform: Platform, args: &Map<String, Value>, method: &str) -> Result<String, WdError> {
@@ -962,6 +1172,48 @@ async fn execute(State(farm): State<Arc<Farm>>, Path(sid): Path<String>, bytes: 
     let method = method.to_string();
     let result = with_session(&farm, &sid, |s, d| mobile(s.platform, d, &method, &args))?;
     ok(result)
+}
+
+/// `mobile: shell` (UiAutomator2, which needs Appium's `adb_shell` insecure feature): the
+/// virtual device knows the few settings commands a flow needs, and refuses the rest.
+fn android_shell(d: &mut Device, args: &Map<String, Value>) -> Result<Value, WdError> {
+    let command = args.get("command").and_then(Value::as_str).unwrap_or("");
+    let rest: Vec<&str> = match args.get("args") {
+        Some(Value::Array(a)) => a.iter().filter_map(Value::as_str).collect(),
+        Some(Value::String(s)) => s.split_whitespace().collect(),
+        _ => vec![],
+    };
+    let mut argv = vec![command];
+    argv.extend(rest);
+    Ok(match argv.as_slice() {
+        ["cmd", "uimode", "night", v @ ("yes" | "no")] => {
+            d.set_dark_mode(*v == "yes");
+            json!(format!("Night mode: {v}"))
+        }
+        ["cmd", "uimode", "night"] => json!(format!("Night mode: {}", if d.settings.dark { "yes" } else { "no" })),
+        ["cmd", "connectivity", "airplane-mode", v @ ("enable" | "disable")] => {
+            d.set_airplane_mode(*v == "enable");
+            json!("")
+        }
+        ["cmd", "connectivity", "airplane-mode"] => json!(if d.settings.airplane { "enabled" } else { "disabled" }),
+        ["settings", "put", "system", "accelerometer_rotation", "0" | "1"] => json!(""),
+        ["settings", "put", "system", "user_rotation", r] => {
+            let o = r
+                .parse::<i64>()
+                .ok()
+                .and_then(|r| settings::from_rotation_z(r * 90))
+                .ok_or_else(|| WdError::invalid_argument(format!("user_rotation {r} is not 0-3")))?;
+            d.set_orientation(o);
+            json!("")
+        }
+        _ => {
+            return Err(WdError::unsupported(format!(
+                "the virtual device's shell runs only `cmd uimode night`, `cmd connectivity airplane-mode` \
+                 and `settings put system user_rotation`; not `{}`",
+                argv.join(" ")
+            )));
+        }
+    })
 }
 
 fn mobile(platform: Platform, d: &mut Device, method: &str, args: &Map<String, Value>) -> Result<Value, WdError> {
@@ -1056,15 +1308,97 @@ fn mobile(platform: Platform, d: &mut Device, method: &str, args: &Map<String, V
                     "'mobile: setConnectivity' needs 'wifi', 'data' or 'airplaneMode'",
                 ));
             }
-            let online_now = d.online;
-            let online = match airplane {
-                Some(true) => false,
-                _ => wifi.or(data).unwrap_or(online_now) || data.unwrap_or(false),
-            };
-            d.set_network(online);
+            if let Some(on) = airplane {
+                d.set_airplane_mode(on);
+            }
+            if wifi.is_some() || data.is_some() {
+                let online = wifi.or(data).unwrap_or(d.online) || data.unwrap_or(false);
+                if d.settings.airplane {
+                    // Radios stay off in airplane mode; they come back as set when it ends.
+                    d.settings.online_before_airplane = online;
+                } else {
+                    d.set_network(online);
+                }
+            }
             Value::Null
         }
-        "getConnectivity" => json!({"wifi": d.online, "data": d.online, "airplaneMode": !d.online}),
+        "getConnectivity" => json!({"wifi": d.online, "data": d.online, "airplaneMode": d.settings.airplane}),
+        "setAppearance" => {
+            let dark = match args.get("style").and_then(Value::as_str) {
+                Some("dark") => true,
+                Some("light") => false,
+                _ => return Err(WdError::invalid_argument("'style' must be 'dark' or 'light'")),
+            };
+            d.set_dark_mode(dark);
+            Value::Null
+        }
+        "getAppearance" => json!({"style": if d.settings.dark { "dark" } else { "light" }}),
+        "setSimulatedLocation" | "setGeolocation" => {
+            let l = location_arg(args)?;
+            d.set_location(l);
+            Value::Null
+        }
+        "getSimulatedLocation" | "getGeolocation" => location_json(d.settings.location),
+        "pushFile" => {
+            let (Some(path), Some(payload)) = (
+                args.get("remotePath").and_then(Value::as_str),
+                args.get("payload").and_then(Value::as_str),
+            ) else {
+                return Err(WdError::invalid_argument(
+                    "'remotePath' and 'payload' (base64) are required",
+                ));
+            };
+            push_media(d, path, payload)?
+        }
+        // XCUITest: `swipe` moves the finger in `direction`; `scroll` moves the content so
+        // that what lies in `direction` comes into view (scroll down = finger up).
+        "swipe" | "scroll" => {
+            let dir = args.get("direction").and_then(Value::as_str).unwrap_or("");
+            let finger_up = match (method, dir) {
+                ("swipe", "up") | ("scroll", "down") => true,
+                ("swipe", "down") | ("scroll", "up") => false,
+                (_, "left" | "right") => return Ok(Value::Null),
+                _ => {
+                    return Err(WdError::invalid_argument(format!(
+                        "'mobile: {method}' needs 'direction': up, down, left or right"
+                    )));
+                }
+            };
+            drag(d, None, finger_up, 0.5);
+            Value::Null
+        }
+        // UiAutomator2: `swipeGesture` moves the finger in `direction` over the area;
+        // `scrollGesture` scrolls towards `direction` and answers whether it can go on.
+        "swipeGesture" | "scrollGesture" => {
+            let dir = args.get("direction").and_then(Value::as_str).unwrap_or("");
+            let finger_up = match (method, dir) {
+                ("swipeGesture", "up") | ("scrollGesture", "down") => true,
+                ("swipeGesture", "down") | ("scrollGesture", "up") => false,
+                (_, "left" | "right") => return Ok(json!(false)),
+                _ => {
+                    return Err(WdError::invalid_argument(format!(
+                        "'mobile: {method}' needs 'direction': up, down, left or right"
+                    )));
+                }
+            };
+            let px = |k: &str| {
+                args.get(k)
+                    .and_then(Value::as_f64)
+                    .map(|v| (v / DENSITY).round() as i32)
+            };
+            let area = match (px("left"), px("top"), px("width"), px("height")) {
+                (Some(x), Some(y), Some(width), Some(height)) => Some(Rect { x, y, width, height }),
+                _ => None,
+            };
+            let percent = args.get("percent").and_then(Value::as_f64).unwrap_or(1.0);
+            let moved = drag(d, area, finger_up, percent);
+            if method == "scrollGesture" {
+                json!(moved)
+            } else {
+                Value::Null
+            }
+        }
+        "shell" => android_shell(d, args)?,
         "pressKey" => {
             let code = args
                 .get("keycode")

@@ -352,6 +352,7 @@ mod tests {
                     .text("Continue"),
             );
         UiTree {
+            dark: false,
             platform,
             app_id: "com.example.app".into(),
             app_name: "Example".into(),

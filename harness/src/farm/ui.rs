@@ -156,6 +156,8 @@ pub struct UiTree {
     /// Screen size in points.
     pub width: i32,
     pub height: i32,
+    /// The system appearance is dark (the app draws itself in dark colours).
+    pub dark: bool,
     /// Root: an `Application` node.
     pub root: UiNode,
 }

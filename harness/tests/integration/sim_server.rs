@@ -354,3 +354,219 @@ fn same_udid_keeps_its_keychain_across_sessions_and_is_exclusive() {
     assert!(shot["value"].as_str().unwrap().starts_with("iVBORw0KGgo"), "base64 PNG");
     http(&addr, "DELETE", &format!("/session/{sid}"), None);
 }
+
+/// A signed-in session on a fresh device (latencies near zero).
+fn signed_in(addr: &str, platform: &str) -> String {
+    let sid = new_session(
+        addr,
+        json!({"platformName": platform, "harness:options": {"latencyScale": 0.02}}),
+    );
+    for (id, text) in [
+        ("auth-identifier", Some("a@b.c")),
+        ("auth-continue", None),
+        ("auth-password", Some("pw")),
+        ("auth-continue", None),
+    ] {
+        let e = wait_for(addr, &sid, id);
+        match text {
+            Some(t) => http(
+                addr,
+                "POST",
+                &format!("/session/{sid}/element/{e}/value"),
+                Some(&json!({"text": t})),
+            ),
+            None => http(addr, "POST", &format!("/session/{sid}/element/{e}/click"), None),
+        };
+    }
+    wait_for(addr, &sid, "screen-home");
+    sid
+}
+
+fn text_of(addr: &str, sid: &str, test_id: &str) -> String {
+    let e = wait_for(addr, sid, test_id);
+    http(addr, "GET", &format!("/session/{sid}/element/{e}/text"), None).1["value"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string()
+}
+
+fn visible(addr: &str, sid: &str, test_id: &str) -> bool {
+    find(addr, sid, "accessibility id", test_id).0 == 200
+}
+
+/// A W3C pointer drag from (x0, y0) to (x1, y1) in the platform's units.
+fn drag(addr: &str, sid: &str, from: (i64, i64), to: (i64, i64)) -> u16 {
+    let actions = json!({"actions": [{"type": "pointer", "id": "finger", "parameters": {"pointerType": "touch"}, "actions": [
+        {"type": "pointerMove", "duration": 0, "x": from.0, "y": from.1},
+        {"type": "pointerDown", "button": 0},
+        {"type": "pointerMove", "duration": 400, "x": to.0, "y": to.1},
+        {"type": "pointerUp", "button": 0}
+    ]}]});
+    http(addr, "POST", &format!("/session/{sid}/actions"), Some(&actions)).0
+}
+
+#[test]
+fn swipes_and_scroll_gestures_reveal_content_below_the_fold() {
+    let addr = start_farm(3);
+    // iOS: W3C drags in points, then XCUITest's `mobile: scroll`.
+    let sid = signed_in(&addr, "iOS");
+    assert!(!visible(&addr, &sid, "home-footer"));
+    for _ in 0..5 {
+        assert_eq!(drag(&addr, &sid, (195, 750), (195, 150)), 200);
+    }
+    assert!(visible(&addr, &sid, "home-footer"), "the footer after dragging up");
+    assert!(!visible(&addr, &sid, "session-id"), "the top scrolled away");
+    for _ in 0..5 {
+        assert_eq!(exec(&addr, &sid, "mobile: scroll", json!({"direction": "up"})).0, 200);
+    }
+    assert!(visible(&addr, &sid, "session-id"));
+    assert_eq!(exec(&addr, &sid, "mobile: scroll", json!({})).0, 400);
+    // Android: UiAutomator2's scrollGesture answers whether it can scroll further.
+    let sid = signed_in(&addr, "Android");
+    let area = json!({"left": 0, "top": 300, "width": 1080, "height": 1800, "direction": "down", "percent": 1.0});
+    let mut moved = 0;
+    while exec(&addr, &sid, "mobile: scrollGesture", area.clone()).1["value"] == true {
+        moved += 1;
+        assert!(moved < 20, "scrolling never ends");
+    }
+    assert!(moved >= 1);
+    assert!(visible(&addr, &sid, "home-footer"));
+}
+
+#[test]
+fn orientation_location_appearance_and_airplane_mode_over_the_protocol() {
+    let addr = start_farm(4);
+    let sid = signed_in(&addr, "iOS");
+    let url = |p: &str| format!("/session/{sid}/{p}");
+    assert_eq!(http(&addr, "GET", &url("orientation"), None).1["value"], "PORTRAIT");
+    assert_eq!(
+        http(
+            &addr,
+            "POST",
+            &url("orientation"),
+            Some(&json!({"orientation": "LANDSCAPE"}))
+        )
+        .0,
+        200
+    );
+    assert_eq!(http(&addr, "GET", &url("window/rect"), None).1["value"]["width"], 844);
+    assert_eq!(
+        http(
+            &addr,
+            "POST",
+            &url("rotation"),
+            Some(&json!({"x": 0, "y": 0, "z": 180}))
+        )
+        .0,
+        200
+    );
+    assert_eq!(http(&addr, "GET", &url("rotation"), None).1["value"]["z"], 180);
+    assert_eq!(
+        http(
+            &addr,
+            "POST",
+            &url("orientation"),
+            Some(&json!({"orientation": "SIDEWAYS"}))
+        )
+        .0,
+        400
+    );
+
+    let loc = json!({"location": {"latitude": 52.3676, "longitude": 4.9041, "altitude": 2.0}});
+    assert_eq!(http(&addr, "POST", &url("location"), Some(&loc)).0, 200);
+    assert_eq!(
+        http(&addr, "GET", &url("location"), None).1["value"]["latitude"],
+        52.3676
+    );
+    assert_eq!(
+        exec(&addr, &sid, "mobile: getSimulatedLocation", json!({})).1["value"]["longitude"],
+        4.9041
+    );
+    assert_eq!(
+        http(
+            &addr,
+            "POST",
+            &url("location"),
+            Some(&json!({"location": {"latitude": 91, "longitude": 0}}))
+        )
+        .0,
+        400
+    );
+
+    assert_eq!(
+        exec(&addr, &sid, "mobile: getAppearance", json!({})).1["value"]["style"],
+        "light"
+    );
+    assert_eq!(
+        exec(&addr, &sid, "mobile: setAppearance", json!({"style": "dark"})).0,
+        200
+    );
+    assert_eq!(
+        exec(&addr, &sid, "mobile: getAppearance", json!({})).1["value"]["style"],
+        "dark"
+    );
+    assert_eq!(text_of(&addr, &sid, "color-scheme"), "dark");
+
+    // Android: airplane mode through setConnectivity and `cmd connectivity`; the app's network
+    // follows it, and comes back when it ends.
+    let sid = signed_in(&addr, "Android");
+    let conn = || exec(&addr, &sid, "mobile: getConnectivity", json!({})).1["value"].clone();
+    assert_eq!(conn()["airplaneMode"], false);
+    assert_eq!(
+        exec(&addr, &sid, "mobile: setConnectivity", json!({"airplaneMode": true})).0,
+        200
+    );
+    assert_eq!(conn(), json!({"wifi": false, "data": false, "airplaneMode": true}));
+    let shell = |args: Value| exec(&addr, &sid, "mobile: shell", json!({"command": "cmd", "args": args}));
+    assert_eq!(shell(json!(["connectivity", "airplane-mode"])).1["value"], "enabled");
+    assert_eq!(shell(json!(["connectivity", "airplane-mode", "disable"])).0, 200);
+    assert_eq!(conn(), json!({"wifi": true, "data": true, "airplaneMode": false}));
+    assert_eq!(shell(json!(["uimode", "night", "yes"])).1["value"], "Night mode: yes");
+    assert_eq!(text_of(&addr, &sid, "color-scheme"), "dark");
+    assert_eq!(shell(json!(["rm", "-rf", "/"])).0, 500, "anything else is refused");
+}
+
+#[test]
+fn media_and_screen_recordings() {
+    use base64::Engine as _;
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let addr = start_farm(5);
+    let sid = signed_in(&addr, "Android");
+    let url = |p: &str| format!("/session/{sid}/{p}");
+    let (st, v) = exec(
+        &addr,
+        &sid,
+        "mobile: pushFile",
+        json!({"remotePath": "/sdcard/Pictures/cat.png", "payload": b64.encode(b"not really a png")}),
+    );
+    assert_eq!(st, 200, "{v}");
+    assert_eq!(v["value"]["bytes"], 16);
+    let (st, _) = http(
+        &addr,
+        "POST",
+        &url("appium/device/push_file"),
+        Some(&json!({"path": "/sdcard/notes.txt", "data": b64.encode(b"x")})),
+    );
+    assert_eq!(st, 500, "only media goes to the library");
+
+    assert_eq!(
+        http(&addr, "POST", &url("appium/start_recording_screen"), Some(&json!({}))).0,
+        200
+    );
+    let out = wait_for(&addr, &sid, "sign-out");
+    http(&addr, "POST", &format!("/session/{sid}/element/{out}/click"), None);
+    wait_for(&addr, &sid, "screen-sign-in");
+    let (st, v) = http(&addr, "POST", &url("appium/stop_recording_screen"), Some(&json!({})));
+    assert_eq!(st, 200);
+    let gif = b64.decode(v["value"].as_str().unwrap()).unwrap();
+    assert_eq!(&gif[..6], b"GIF89a");
+    let frames = image::codecs::gif::GifDecoder::new(std::io::Cursor::new(&gif))
+        .map(|d| image::AnimationDecoder::into_frames(d).count())
+        .unwrap();
+    assert!(frames >= 2, "home, then the sign-in screen: {frames} frames");
+    // Nothing recording: an empty answer, as Appium gives.
+    assert_eq!(
+        http(&addr, "POST", &url("appium/stop_recording_screen"), Some(&json!({}))).1["value"],
+        ""
+    );
+}
