@@ -24,4 +24,5 @@ pub mod rng;
 pub mod run;
 pub mod schema;
 pub mod stats;
+pub mod visual;
 pub mod yaml;
