@@ -46,6 +46,9 @@ HARNESS_SIM_URL="$url" .cache/venv/bin/python ci/appium_client_test.py
 remaining=$(curl -s "$url/appium/sessions")
 [ "$remaining" = '{"value":[]}' ] || { echo "sessions left open on the farm: $remaining"; exit 1; }
 
+echo "== CI templates for users (ci/templates): actionlint"
+.cache/venv/bin/actionlint ci/templates/*.yml
+
 echo "== real Appium 3 server with @appium/fake-driver (ci/appium): flows through the Appium backend"
 # npm ci from the lockfile, with npm's cache in the ignored .cache/npm; skipped when
 # node_modules was installed from this very lockfile (ci/appium/node_modules is ignored).
