@@ -14,6 +14,7 @@ pub mod farm;
 pub mod flow;
 pub mod host;
 pub mod iso8601;
+pub mod js;
 pub mod jwt;
 pub mod lower;
 pub mod platform;
