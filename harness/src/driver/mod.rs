@@ -9,6 +9,7 @@
 //! returns [`DriverError::Unsupported`], never a silent no-op.
 pub mod android_host;
 pub mod appium;
+pub mod fake;
 pub mod hierarchy;
 pub mod hybrid;
 pub mod ios_host;
