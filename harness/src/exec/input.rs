@@ -2,8 +2,8 @@
 //! (`copyTextFrom`, `setClipboard`, `pasteText`).
 //!
 //! Text typed from a secret variable (the app profile's `secrets`) is sent as sensitive, so
-//! backends do not log it. Random text, numbers and emails come from the case's seeded
-//! [`Rng`](crate::rng::Rng): the same seed types the same text.
+//! backends do not log it. Random input comes from the case's seeded [`Rng`](crate::rng::Rng):
+//! the same seed types the same text.
 
 use crate::exec::describe::describe_selector;
 use crate::exec::{Executor, StepError};
@@ -15,16 +15,66 @@ pub const ERASE_DEFAULT: u32 = 50;
 /// Length of `inputRandomText` / `inputRandomNumber` by default.
 pub const RANDOM_LENGTH: u32 = 8;
 
+const FIRST_NAMES: &[&str] = &[
+    "Alex", "Sam", "Maria", "Kenji", "Amara", "Liam", "Sofia", "Noah", "Aisha", "Mateo", "Ingrid", "Ravi",
+];
+const LAST_NAMES: &[&str] = &[
+    "Morgan", "Silva", "Tanaka", "Okafor", "Novak", "Larsen", "Haddad", "Kowalski", "Nguyen", "Rossi",
+];
+const CITIES: &[&str] = &[
+    "Lisbon",
+    "Osaka",
+    "Nairobi",
+    "Toronto",
+    "Melbourne",
+    "Bergen",
+    "Valparaíso",
+    "Kraków",
+    "Hanoi",
+    "Porto",
+];
+const COUNTRIES: &[&str] = &[
+    "Portugal",
+    "Japan",
+    "Kenya",
+    "Canada",
+    "Australia",
+    "Norway",
+    "Chile",
+    "Poland",
+    "Vietnam",
+    "Ireland",
+];
+const COLORS: &[&str] = &[
+    "Teal",
+    "Crimson",
+    "Amber",
+    "Indigo",
+    "Olive",
+    "Coral",
+    "Lavender",
+    "Navy",
+    "Ochre",
+    "Turquoise",
+];
+
+fn pick(rng: &mut Rng, list: &[&'static str]) -> &'static str {
+    list[(rng.next_u64() % list.len() as u64) as usize]
+}
+
 /// The text an `inputRandom*` command types.
 pub fn random_text(rng: &mut Rng, kind: RandomInput, length: Option<u32>) -> String {
     let n = length.unwrap_or(RANDOM_LENGTH) as usize;
     match kind {
         RandomInput::Number => (0..n).map(|_| char::from(b'0' + (rng.next_u64() % 10) as u8)).collect(),
         RandomInput::Email => format!("{}@example.com", rng.ident("user", 6).to_lowercase()),
-        RandomInput::PersonName => "Alex Morgan".into(),
-        RandomInput::CityName => "Lisbon".into(),
-        RandomInput::CountryName => "Portugal".into(),
-        RandomInput::ColorName => "Teal".into(),
+        RandomInput::PersonName => {
+            let first = pick(rng, FIRST_NAMES);
+            format!("{first} {}", pick(rng, LAST_NAMES))
+        }
+        RandomInput::CityName => pick(rng, CITIES).into(),
+        RandomInput::CountryName => pick(rng, COUNTRIES).into(),
+        RandomInput::ColorName => pick(rng, COLORS).into(),
         RandomInput::Text => rng.ident("", n).to_lowercase(),
     }
 }
@@ -101,6 +151,33 @@ mod tests {
     }
 
     #[test]
+    fn random_names_come_from_lists_and_follow_the_seed() {
+        for (kind, list) in [
+            (RandomInput::CityName, CITIES),
+            (RandomInput::CountryName, COUNTRIES),
+            (RandomInput::ColorName, COLORS),
+        ] {
+            let mut rng = Rng::new(3);
+            let drawn: Vec<String> = (0..40).map(|_| random_text(&mut rng, kind, None)).collect();
+            assert!(drawn.iter().all(|d| list.contains(&d.as_str())), "{drawn:?}");
+            let distinct: std::collections::BTreeSet<_> = drawn.iter().collect();
+            assert!(distinct.len() >= 5, "{kind:?} draws vary: {distinct:?}");
+            let mut again = Rng::new(3);
+            let replay: Vec<String> = (0..40).map(|_| random_text(&mut again, kind, None)).collect();
+            assert_eq!(drawn, replay, "the same seed types the same names");
+        }
+        let mut rng = Rng::new(9);
+        let names: Vec<String> = (0..40)
+            .map(|_| random_text(&mut rng, RandomInput::PersonName, None))
+            .collect();
+        for n in &names {
+            let (first, last) = n.split_once(' ').unwrap();
+            assert!(FIRST_NAMES.contains(&first) && LAST_NAMES.contains(&last), "{n}");
+        }
+        assert!(names.iter().collect::<std::collections::BTreeSet<_>>().len() >= 5);
+    }
+
+    #[test]
     fn random_text_numbers_and_emails_keep_their_shape() {
         let mut rng = Rng::new(1);
         let n = random_text(&mut rng, RandomInput::Number, Some(12));
@@ -109,6 +186,19 @@ mod tests {
         assert_eq!(t.len(), 8);
         let e = random_text(&mut rng, RandomInput::Email, None);
         assert!(e.starts_with("user") && e.ends_with("@example.com"), "{e}");
+    }
+
+    #[tokio::test]
+    async fn the_executor_types_seeded_random_input() {
+        let w = World::flow("- inputRandomPersonName\n- inputRandomColorName\n");
+        let mut a = FakeDevice::android();
+        w.run_with(&mut a, |e| e).await;
+        let mut rng = Rng::new(crate::exec::testing::SEED);
+        let expected = vec![
+            (random_text(&mut rng, RandomInput::PersonName, None), false),
+            (random_text(&mut rng, RandomInput::ColorName, None), false),
+        ];
+        assert_eq!(typed(&a), expected);
     }
 
     #[tokio::test]

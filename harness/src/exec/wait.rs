@@ -28,6 +28,8 @@ pub const OPTIONAL_LOOKUP_TIMEOUT: Duration = Duration::from_secs(7);
 pub const POLL: Duration = Duration::from_millis(50);
 /// `waitForAnimationToEnd` without a `timeout`.
 pub const ANIMATION_TIMEOUT: Duration = Duration::from_secs(15);
+/// `waitForAnimationToEnd` compares page sources this far apart, in device time.
+pub const SETTLE_INTERVAL: Duration = Duration::from_millis(200);
 
 /// Real time as the executor sees it.
 #[async_trait::async_trait]
@@ -165,6 +167,21 @@ impl<'a> Executor<'a> {
         self.clock.sleep(POLL).await;
     }
 
+    /// Waits `d` of device time.
+    pub(crate) async fn pause(&mut self, d: Duration) {
+        let deadline = self.deadline(d).await;
+        loop {
+            let now = self.now();
+            if now < deadline.real {
+                self.clock.sleep(deadline.real - now).await;
+            } else if self.expired(&deadline).await {
+                return;
+            } else {
+                self.poll().await;
+            }
+        }
+    }
+
     /// The lookup timeout of a step, in device time.
     pub(crate) fn timeout(&self, step: &Step, explicit: Option<Duration>) -> Duration {
         explicit.unwrap_or(if step.optional {
@@ -277,13 +294,13 @@ impl<'a> Executor<'a> {
         Ok(())
     }
 
-    /// `waitForAnimationToEnd`: until two page sources 200 ms apart are the same, or the
-    /// timeout passes (real time); never fails on the timeout.
+    /// `waitForAnimationToEnd`: until two page sources [`SETTLE_INTERVAL`] of device time
+    /// apart are the same, or the timeout (device time) passes; never fails on the timeout.
     pub(crate) async fn wait_for_animation(&mut self, timeout: Option<Duration>) -> Result<(), StepError> {
-        let deadline = self.now() + timeout.unwrap_or(ANIMATION_TIMEOUT);
+        let deadline = self.deadline(timeout.unwrap_or(ANIMATION_TIMEOUT)).await;
         let mut last = self.device.source().await?;
-        while self.now() < deadline {
-            self.clock.sleep(Duration::from_millis(200)).await;
+        while !self.expired(&deadline).await {
+            self.pause(SETTLE_INTERVAL).await;
             let now = self.device.source().await?;
             if now == last {
                 break;
@@ -415,5 +432,41 @@ mod tests {
         let e = out.error.unwrap();
         assert!(e.is_infrastructure());
         assert!(e.message().starts_with("unreadable page source: "), "{}", e.message());
+    }
+
+    #[tokio::test]
+    async fn animation_ends_when_two_sources_a_settle_interval_apart_match() {
+        // The device's clock is the time scale's: 20× real time. Sources change on the first
+        // three reads, then stay.
+        let w = World::flow("- waitForAnimationToEnd\n");
+        let frames = ["a", "b", "c", "c"].map(|s| screen(Platform::Android, &[Node::text(s)]));
+        let mut d = FakeDevice::android().screens(frames);
+        let device_clock = d.clock(0);
+        let c = device_clock.clone();
+        w.clock
+            .on_advance(move |real| c.advance_ms(real.as_millis() as u64 * 20));
+        let out = w.run_with(&mut d, |e| e.with_time_scale(20.0)).await;
+        assert!(out.error.is_none(), "{:?}", out.error);
+        assert_eq!(looks(&d), 4);
+        // Three settle intervals of device time, 10 ms of real time each.
+        assert_eq!(device_clock.now_ms(), 600);
+        assert_eq!(w.clock.now(), Duration::from_millis(30));
+    }
+
+    #[tokio::test]
+    async fn animation_that_never_settles_gives_up_after_the_timeout_in_device_time() {
+        let w = World::flow("- waitForAnimationToEnd: {timeout: 1000}\n");
+        let frames: Vec<String> = (0..100)
+            .map(|i| screen(Platform::Android, &[Node::text(&i.to_string())]))
+            .collect();
+        let mut d = FakeDevice::android().screens(frames);
+        let device_clock = d.clock(0);
+        let c = device_clock.clone();
+        w.clock.on_advance(move |real| c.advance_ms(real.as_millis() as u64));
+        let out = w.run(&mut d).await;
+        assert!(out.error.is_none(), "the timeout is not a failure");
+        // A look at 0 ms, then one every 200 ms up to the deadline.
+        assert_eq!(looks(&d), 6);
+        assert_eq!(device_clock.now_ms(), 1_000);
     }
 }
