@@ -10,6 +10,7 @@
 pub mod android_host;
 pub mod appium;
 pub mod capability;
+pub mod fake;
 pub mod hierarchy;
 pub mod hybrid;
 pub mod ios_host;

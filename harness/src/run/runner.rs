@@ -461,7 +461,8 @@ async fn run_on(
     } else {
         1.0
     };
-    let exec = Executor::new(device.as_mut(), flows, vars, dir, rel, seed).with_time_scale(scale);
+    let artifacts = Box::new(crate::exec::FsArtifacts::new(dir, rel));
+    let exec = Executor::new(device.as_mut(), flows, vars, artifacts, seed).with_time_scale(scale);
     match tokio::time::timeout(config.flow_timeout, exec.run_flow(&case.flow_file)).await {
         Err(_) => {
             result.outcome = Outcome::Error;
@@ -475,9 +476,9 @@ async fn run_on(
             result.cold_launch_ms = out.cold_launch_ms;
             match out.error {
                 None => {}
-                Some(StepError::Infra(m)) => {
+                Some(StepError::Infra(e)) => {
                     result.outcome = Outcome::Error;
-                    result.message = Some(m);
+                    result.message = Some(e.to_string());
                 }
                 Some(StepError::Failed { message, diagnosis }) => {
                     result.outcome = Outcome::Failed;

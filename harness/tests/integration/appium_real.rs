@@ -27,7 +27,7 @@ use std::path::{Path, PathBuf};
 use harness::driver::appium::{AppiumDevice, SessionSpec};
 use harness::driver::hierarchy::{Element, SourceFormat, parse_source_with_format};
 use harness::driver::{Device, DriverError};
-use harness::exec::{Executor, StepError, Vars};
+use harness::exec::{Executor, FsArtifacts, StepError, Vars};
 use harness::flow::load::{VarSources, load_flows};
 use harness::platform::Platform;
 use harness::results::StepStatus;
@@ -187,9 +187,8 @@ async fn run(device: &mut AppiumDevice, flow: &str, artifacts: &Path) -> harness
         secret_values: vec![PASSWORD.to_string()],
     };
     let path = set.roots[0].clone();
-    Executor::new(device, &set, vars, artifacts.to_path_buf(), "artifacts".into(), 7)
-        .run_flow(&path)
-        .await
+    let sink = Box::new(FsArtifacts::new(artifacts.to_path_buf(), "artifacts".into()));
+    Executor::new(device, &set, vars, sink, 7).run_flow(&path).await
 }
 
 fn summary(out: &harness::exec::FlowOutcome) -> String {
@@ -297,6 +296,7 @@ async fn a_mobile_method_the_driver_lacks_is_a_step_error_naming_it() {
             summary(&out)
         );
     };
+    let message = message.to_string();
     assert!(
         message.starts_with("mobile: terminateApp is not supported by this device: "),
         "{message}"
