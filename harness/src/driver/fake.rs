@@ -21,8 +21,8 @@ use std::collections::VecDeque;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use crate::driver::{Device, DriverError, StorageRead, StorageSource};
-use crate::flow::model::Permission;
+use crate::driver::{Device, DriverError, Recording, StorageRead, StorageSource};
+use crate::flow::model::{Orientation, Permission};
 use crate::platform::Platform;
 
 /// One call the fake received.
@@ -72,6 +72,28 @@ pub enum FakeEvent {
     RestoreMs,
     /// `take_cold_launch_ms()`.
     ColdLaunchMs,
+    Swipe {
+        from: (i32, i32),
+        to: (i32, i32),
+        duration_ms: u64,
+    },
+    SetOrientation(Orientation),
+    SetLocation {
+        latitude: f64,
+        longitude: f64,
+    },
+    SetAirplaneMode(bool),
+    /// `airplane_mode()`.
+    ReadAirplaneMode,
+    SetDarkMode(bool),
+    /// `dark_mode()`.
+    ReadDarkMode,
+    AddMedia {
+        name: String,
+        bytes: usize,
+    },
+    StartRecording,
+    StopRecording,
 }
 
 impl FakeEvent {
@@ -87,6 +109,8 @@ impl FakeEvent {
                 | FakeEvent::DeviceTime
                 | FakeEvent::RestoreMs
                 | FakeEvent::ColdLaunchMs
+                | FakeEvent::ReadAirplaneMode
+                | FakeEvent::ReadDarkMode
         )
     }
 }
@@ -129,6 +153,10 @@ pub struct FakeScript {
     /// What the next `take_cold_launch_ms()` answers (taken once).
     pub cold_launch_ms: Option<u64>,
     pub online: bool,
+    pub airplane: bool,
+    pub dark: bool,
+    /// Whether a screen recording runs.
+    pub recording: bool,
 }
 
 impl FakeScript {
@@ -195,6 +223,9 @@ impl FakeDevice {
                 restore_ms: None,
                 cold_launch_ms: None,
                 online: true,
+                airplane: false,
+                dark: false,
+                recording: false,
             },
             events: vec![],
             reactions: vec![],
@@ -478,6 +509,57 @@ impl Device for FakeDevice {
 
     async fn quit(self: Box<Self>) -> Result<(), DriverError> {
         Ok(())
+    }
+
+    async fn swipe(&mut self, from: (i32, i32), to: (i32, i32), duration_ms: u64) -> Result<(), DriverError> {
+        self.act(FakeEvent::Swipe { from, to, duration_ms }, |_| ())
+    }
+
+    async fn set_orientation(&mut self, orientation: Orientation) -> Result<(), DriverError> {
+        self.act(FakeEvent::SetOrientation(orientation), |_| ())
+    }
+
+    async fn set_location(&mut self, latitude: f64, longitude: f64) -> Result<(), DriverError> {
+        self.act(FakeEvent::SetLocation { latitude, longitude }, |_| ())
+    }
+
+    async fn set_airplane_mode(&mut self, on: bool) -> Result<(), DriverError> {
+        self.act(FakeEvent::SetAirplaneMode(on), |s| {
+            s.airplane = on;
+            s.online = !on;
+        })
+    }
+
+    async fn airplane_mode(&mut self) -> Result<bool, DriverError> {
+        self.act(FakeEvent::ReadAirplaneMode, |s| s.airplane)
+    }
+
+    async fn set_dark_mode(&mut self, dark: bool) -> Result<(), DriverError> {
+        self.act(FakeEvent::SetDarkMode(dark), |s| s.dark = dark)
+    }
+
+    async fn dark_mode(&mut self) -> Result<bool, DriverError> {
+        self.act(FakeEvent::ReadDarkMode, |s| s.dark)
+    }
+
+    async fn add_media(&mut self, name: &str, bytes: &[u8]) -> Result<(), DriverError> {
+        let event = FakeEvent::AddMedia {
+            name: name.into(),
+            bytes: bytes.len(),
+        };
+        self.act(event, |_| ())
+    }
+
+    async fn start_recording(&mut self) -> Result<(), DriverError> {
+        self.act(FakeEvent::StartRecording, |s| s.recording = true)
+    }
+
+    async fn stop_recording(&mut self) -> Result<Recording, DriverError> {
+        let was = self.act(FakeEvent::StopRecording, |s| std::mem::replace(&mut s.recording, false))?;
+        Ok(Recording {
+            bytes: if was { b"GIF89a-fake".to_vec() } else { vec![] },
+            extension: "gif",
+        })
     }
 }
 

@@ -18,7 +18,7 @@ pub mod mobile;
 pub mod select;
 pub mod transport;
 
-use crate::flow::model::Permission;
+use crate::flow::model::{Orientation, Permission};
 use crate::platform::Platform;
 
 /// What went wrong talking to a device.
@@ -188,4 +188,62 @@ pub trait Device: Send {
     async fn logs(&mut self) -> Result<Vec<String>, DriverError>;
     /// Ends the session.
     async fn quit(self: Box<Self>) -> Result<(), DriverError>;
+
+    // Gestures and device settings. A backend that cannot do one keeps the default, which
+    // says so ([`capability::support`] tells the same before a run starts).
+
+    /// Drags from `from` to `to` (page-source units) over `duration_ms`: swipes and scrolls.
+    async fn swipe(&mut self, from: (i32, i32), to: (i32, i32), duration_ms: u64) -> Result<(), DriverError> {
+        let _ = (from, to, duration_ms);
+        Err(unsupported("swipe"))
+    }
+    async fn set_orientation(&mut self, orientation: Orientation) -> Result<(), DriverError> {
+        let _ = orientation;
+        Err(unsupported("setOrientation"))
+    }
+    async fn set_location(&mut self, latitude: f64, longitude: f64) -> Result<(), DriverError> {
+        let _ = (latitude, longitude);
+        Err(unsupported("setLocation"))
+    }
+    async fn set_airplane_mode(&mut self, on: bool) -> Result<(), DriverError> {
+        let _ = on;
+        Err(unsupported("setAirplaneMode"))
+    }
+    async fn airplane_mode(&mut self) -> Result<bool, DriverError> {
+        Err(unsupported("airplane mode (read)"))
+    }
+    async fn set_dark_mode(&mut self, dark: bool) -> Result<(), DriverError> {
+        let _ = dark;
+        Err(unsupported("setDarkMode"))
+    }
+    async fn dark_mode(&mut self) -> Result<bool, DriverError> {
+        Err(unsupported("dark mode (read)"))
+    }
+    /// Adds a file (image or video) to the device's photo library / gallery.
+    async fn add_media(&mut self, name: &str, bytes: &[u8]) -> Result<(), DriverError> {
+        let _ = (name, bytes);
+        Err(unsupported("addMedia"))
+    }
+    async fn start_recording(&mut self) -> Result<(), DriverError> {
+        Err(unsupported("startRecording"))
+    }
+    async fn stop_recording(&mut self) -> Result<Recording, DriverError> {
+        Err(unsupported("stopRecording"))
+    }
+}
+
+/// A screen recording as the device gave it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Recording {
+    pub bytes: Vec<u8>,
+    /// The file extension of its format: `mp4`, `mov`, `gif`.
+    pub extension: &'static str,
+}
+
+/// The error of an operation this backend does not have.
+pub fn unsupported(command: &str) -> DriverError {
+    DriverError::Unsupported {
+        command: command.to_string(),
+        message: "this backend cannot do it (see README's command table for the backends that can)".into(),
+    }
 }
