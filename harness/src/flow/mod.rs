@@ -5,9 +5,9 @@
 //! profiles, checks variables) → the executor. [`emit`] writes a model back as YAML.
 //!
 //! Module dependencies form a DAG; each module uses only those listed before it:
-//! [`model`]; [`commands`] (the command table);
+//! [`model`]; [`commands`] (the command table, and each [`model::Command`]'s name);
 //! [`template`] (`${NAME}` and the variable-name rule); [`selector`] (also used by
-//! `profile::app`); [`parse`]; [`emit`] (model only); [`load`] (parse, and
+//! `profile::app`); [`parse`]; [`emit`] (model and commands only); [`load`] (parse, and
 //! `profile::app`, which itself uses only model, template and selector from here).
 pub mod commands;
 pub mod emit;
