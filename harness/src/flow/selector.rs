@@ -85,6 +85,9 @@ pub fn selector_keys(sink: &mut Sink, m: &mut MapView) -> Option<Selector> {
                     v.pos,
                     &p("containsDescendants"),
                     "containsDescendants lists no selectors",
+                )
+                .hint(
+                    "list the descendants' selectors, e.g. `containsDescendants: [{id: row-title}]`, or drop the key",
                 );
             }
             Some(items) => {
