@@ -518,3 +518,33 @@ fn render_block(out: &mut String, y: &Y, indent: usize) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::yaml::{self, Value};
+
+    /// Every spelling of the words YAML reads as a boolean or null, in every mix of case,
+    /// and a few other keys: the emitted key reads back as the same string.
+    #[test]
+    fn keys_read_back_as_written() {
+        let mut keys: Vec<String> = vec![];
+        for word in ["true", "false", "null", "yes", "no", "on", "off", "y", "n"] {
+            for mask in 0..1u32 << word.len() {
+                let spelled = word
+                    .chars()
+                    .enumerate()
+                    .map(|(i, c)| if mask & 1 << i != 0 { c.to_ascii_uppercase() } else { c })
+                    .collect();
+                keys.push(spelled);
+            }
+        }
+        keys.extend(["nan", "inf", "_x", "a-b", "1", "01", "1.0", "~", "", "a b", "-x", "x:y"].map(String::from));
+        for k in keys {
+            let text = format!("{}: 1\n", key(&k));
+            let docs = yaml::parse_documents(&text).unwrap_or_else(|e| panic!("{text:?}: {e:?}"));
+            let read = &docs[0].as_map().expect("a map")[0].0.value;
+            assert_eq!(*read, Value::Str(k.clone()), "{text:?}");
+        }
+    }
+}
