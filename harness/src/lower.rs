@@ -135,7 +135,9 @@ pub fn string(sink: &mut Sink, node: &Node, path: &str) -> Option<String> {
 pub fn nonempty_string(sink: &mut Sink, node: &Node, path: &str) -> Option<String> {
     let s = string(sink, node, path)?;
     if s.trim().is_empty() {
-        sink.error(node.pos, path, "expected a non-empty string");
+        sink.error(node.pos, path, "expected a non-empty string").hint(
+            "an empty or blank string is no value here: write the text, or leave the key out where it is optional",
+        );
         return None;
     }
     Some(s)
@@ -246,12 +248,15 @@ pub fn duration(sink: &mut Sink, node: &Node, path: &str) -> Option<Duration> {
     }
 }
 
-/// Parses `10s`, `1500ms`, `2m`, `1h`, `1m30s`, `1.5s`.
+/// Parses `10s`, `1500ms`, `2m`, `1h`, `1m30s`, `1.5s`, to whole milliseconds (the
+/// resolution of every wait, and what [`format_duration`] writes): `1.5ms` is 2 ms and
+/// `0.0001s` is 0 ms, so a parsed duration always reads back the same after formatting.
 pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    const WEEK_NS: u128 = 7 * 24 * 3600 * 1_000_000_000;
     if text.is_empty() {
         return Err("it is empty".into());
     }
-    let mut total = 0f64;
+    let mut total_ns = 0u128;
     let mut rest = text;
     while !rest.is_empty() {
         let num_len = rest
@@ -260,30 +265,50 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
         if num_len == 0 {
             return Err(format!("expected a number at '{rest}'"));
         }
-        let value: f64 = rest[..num_len]
-            .parse()
-            .map_err(|_| format!("'{}' is not a number", &rest[..num_len]))?;
+        let number = &rest[..num_len];
+        if number.parse::<f64>().is_err() {
+            return Err(format!("'{number}' is not a number"));
+        }
         rest = &rest[num_len..];
         let unit_len = rest
             .find(|c: char| c.is_ascii_digit() || c == '.')
             .unwrap_or(rest.len());
         let unit = rest[..unit_len].trim();
-        let factor = match unit {
-            "ms" => 0.001,
-            "s" | "sec" => 1.0,
-            "m" | "min" => 60.0,
-            "h" => 3600.0,
+        let unit_ns: u128 = match unit {
+            "ms" => 1_000_000,
+            "s" | "sec" => 1_000_000_000,
+            "m" | "min" => 60_000_000_000,
+            "h" => 3_600_000_000_000,
             "" => return Err("the number has no unit".into()),
             other => return Err(format!("unknown unit '{other}' (use ms, s, m or h)")),
         };
-        total += value * factor;
+        total_ns = total_ns.saturating_add(decimal_nanos(number, unit_ns));
         rest = &rest[unit_len..];
     }
-    if total > 7.0 * 24.0 * 3600.0 {
+    if total_ns > WEEK_NS {
         return Err("it is longer than a week".into());
     }
-    // Whole milliseconds: the resolution of every wait, and what `format_duration` writes.
-    Ok(Duration::from_millis((total * 1000.0).round() as u64))
+    // Half a millisecond rounds up, in decimal: binary floating point would make `1.0005s`
+    // 1000.4999… ms and round it down.
+    Ok(Duration::from_millis(((total_ns + 500_000) / 1_000_000) as u64))
+}
+
+/// `number` (digits with at most one `.`, already checked) times `unit_ns` nanoseconds,
+/// exactly. Digits past the 18th decimal place are dropped (far below a nanosecond); a
+/// number too large to hold saturates, which the caller reports as too long.
+fn decimal_nanos(number: &str, unit_ns: u128) -> u128 {
+    let (whole, frac) = number.split_once('.').unwrap_or((number, ""));
+    let frac = &frac[..frac.len().min(18)];
+    let digits = |d: &str| {
+        if d.is_empty() {
+            0
+        } else {
+            d.parse::<u128>().unwrap_or(u128::MAX)
+        }
+    };
+    let whole_ns = digits(whole).saturating_mul(unit_ns);
+    let frac_ns = digits(frac) * unit_ns / 10u128.pow(frac.len() as u32);
+    whole_ns.saturating_add(frac_ns)
 }
 
 /// Formats a duration the way [`parse_duration`] reads it back.
@@ -370,6 +395,20 @@ mod tests {
         assert!(parse_duration("10").is_err());
         assert!(parse_duration("10 parsecs").is_err());
         assert!(parse_duration("s").is_err());
+        // Whole milliseconds, rounded half up in decimal.
+        assert_eq!(parse_duration("1.5ms"), Ok(Duration::from_millis(2)));
+        assert_eq!(parse_duration("1.4999ms"), Ok(Duration::from_millis(1)));
+        assert_eq!(parse_duration("1.0005s"), Ok(Duration::from_millis(1001)));
+        assert_eq!(parse_duration("0.0001s"), Ok(Duration::ZERO));
+        assert_eq!(parse_duration(".5s"), Ok(Duration::from_millis(500)));
+        assert_eq!(parse_duration("168h"), Ok(Duration::from_secs(7 * 24 * 3600)));
+        assert_eq!(parse_duration("168h1ms"), Err("it is longer than a week".into()));
+        assert_eq!(parse_duration(&"9".repeat(60)), Err("the number has no unit".into()));
+        assert_eq!(
+            parse_duration(&format!("{}s", "9".repeat(60))),
+            Err("it is longer than a week".into())
+        );
+        assert_eq!(parse_duration("1..5s"), Err("'1..5' is not a number".into()));
         for d in [
             Duration::from_secs(70),
             Duration::from_millis(250),

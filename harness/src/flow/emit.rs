@@ -6,6 +6,7 @@
 
 use std::fmt::Write as _;
 
+use crate::flow::commands::spec_of;
 use crate::flow::model::*;
 use crate::lower::format_duration;
 
@@ -79,7 +80,9 @@ fn steps(steps: &[Step]) -> Y {
 }
 
 fn step(st: &Step) -> Y {
-    let (name, body) = command(&st.command);
+    let spec = spec_of(&st.command);
+    let name = spec.name;
+    let body = value(&st.command);
     let extra = st.label.is_some() || st.optional;
     let body = match body {
         None if !extra => return s(name),
@@ -88,7 +91,9 @@ fn step(st: &Step) -> Y {
         Some(v) if !extra => return Y::Map(vec![(name.into(), v)]),
         Some(v) => {
             // A scalar form cannot carry label/optional: use the object key for the value.
-            vec![(scalar_key(name).into(), v)]
+            // Only commands with a string form emit a scalar, and the table gives each of
+            // those a value key (`commands` tests it).
+            vec![(spec.value_key.unwrap_or("text").into(), v)]
         }
     };
     let mut body = body;
@@ -99,32 +104,6 @@ fn step(st: &Step) -> Y {
         body.push(("optional".into(), Y::B(true)));
     }
     Y::Map(vec![(name.into(), Y::Map(body))])
-}
-
-/// The object key that holds what the string form gives.
-fn scalar_key(name: &str) -> &'static str {
-    match name {
-        "launchApp" | "stopApp" | "killApp" | "clearState" => "appId",
-        "openLink" => "link",
-        "inputText" | "setClipboard" => "text",
-        "pressKey" => "key",
-        "setOrientation" => "orientation",
-        "setAirplaneMode" | "setDarkMode" => "value",
-        "addMedia" => "files",
-        "takeScreenshot" | "startRecording" | "assertScreenshot" => "path",
-        "runFlow" | "runScript" => "file",
-        "evalScript" => "script",
-        "assertTrue" => "condition",
-        "assertWithAI" => "assertion",
-        "extractTextWithAI" => "query",
-        "eraseText" => "charactersToErase",
-        "snapshot" => "name",
-        "assertSession" => "state",
-        "assertConvex" => "authenticated",
-        "background" => "for",
-        "setNetwork" => "state",
-        _ => "text",
-    }
 }
 
 fn opt<T>(m: &mut Vec<(String, Y)>, key: &str, v: &Option<T>, f: impl Fn(&T) -> Y) {
@@ -153,8 +132,8 @@ fn app_id(a: &Option<Template>) -> Option<Y> {
     a.as_ref().map(|t| s(t.to_string()))
 }
 
-/// (name, value): `None` for the bare form.
-fn command(c: &Command) -> (&'static str, Option<Y>) {
+/// The command's value under its name: `None` for the bare form.
+fn value(c: &Command) -> Option<Y> {
     use Command as C;
     match c {
         C::LaunchApp(l) => {
@@ -172,17 +151,15 @@ fn command(c: &Command) -> (&'static str, Option<Y>) {
                     Y::Map(l.arguments.iter().map(|(k, v)| (k.clone(), s(v))).collect()),
                 ));
             }
-            ("launchApp", (!m.is_empty()).then_some(Y::Map(m)))
+            (!m.is_empty()).then_some(Y::Map(m))
         }
-        C::StopApp { app_id: a } => ("stopApp", app_id(a)),
-        C::KillApp { app_id: a } => ("killApp", app_id(a)),
-        C::ClearState { app_id: a } => ("clearState", app_id(a)),
-        C::ClearKeychain => ("clearKeychain", None),
+        C::StopApp { app_id: a } | C::KillApp { app_id: a } | C::ClearState { app_id: a } => app_id(a),
+        C::ClearKeychain => None,
         C::SetPermissions { app_id: a, permissions } => {
             let mut m = Vec::new();
             opt(&mut m, "appId", a, |t| s(t.to_string()));
             m.push(("permissions".into(), perms(permissions)));
-            ("setPermissions", Some(Y::Map(m)))
+            Some(Y::Map(m))
         }
         C::OpenLink {
             link,
@@ -192,14 +169,10 @@ fn command(c: &Command) -> (&'static str, Option<Y>) {
             let mut m = vec![("link".into(), s(link.to_string()))];
             opt(&mut m, "browser", browser, b);
             opt(&mut m, "autoVerify", auto_verify, b);
-            ("openLink", Some(Y::Map(m)))
+            Some(Y::Map(m))
         }
-        C::TapOn(t) => ("tapOn", Some(tap(t))),
-        C::DoubleTapOn(t) => ("doubleTapOn", Some(tap(t))),
-        C::LongPressOn(t) => ("longPressOn", Some(tap(t))),
-        C::AssertVisible(sel) => ("assertVisible", Some(selector(sel))),
-        C::AssertNotVisible(sel) => ("assertNotVisible", Some(selector(sel))),
-        C::CopyTextFrom(sel) => ("copyTextFrom", Some(selector(sel))),
+        C::TapOn(t) | C::DoubleTapOn(t) | C::LongPressOn(t) => Some(tap(t)),
+        C::AssertVisible(sel) | C::AssertNotVisible(sel) | C::CopyTextFrom(sel) => Some(selector(sel)),
         C::ExtendedWaitUntil {
             visible,
             not_visible,
@@ -209,7 +182,7 @@ fn command(c: &Command) -> (&'static str, Option<Y>) {
             opt(&mut m, "visible", visible, selector);
             opt(&mut m, "notVisible", not_visible, selector);
             opt(&mut m, "timeout", timeout, ms);
-            ("extendedWaitUntil", Some(Y::Map(m)))
+            Some(Y::Map(m))
         }
         C::AssertScreenshot {
             path,
@@ -219,7 +192,7 @@ fn command(c: &Command) -> (&'static str, Option<Y>) {
             let mut m = vec![("path".into(), s(path))];
             opt(&mut m, "thresholdPercentage", threshold_percentage, |f| Y::F(*f));
             opt(&mut m, "cropOn", crop_on, selector);
-            ("assertScreenshot", Some(Y::Map(m)))
+            Some(Y::Map(m))
         }
         C::ScrollUntilVisible {
             element,
@@ -237,7 +210,7 @@ fn command(c: &Command) -> (&'static str, Option<Y>) {
             opt(&mut m, "visibilityPercentage", visibility_percentage, u);
             opt(&mut m, "centerElement", center_element, b);
             opt(&mut m, "waitToSettleTimeoutMs", wait_to_settle_timeout_ms, u);
-            ("scrollUntilVisible", Some(Y::Map(m)))
+            Some(Y::Map(m))
         }
         C::Swipe(sw) => {
             let mut m = Vec::new();
@@ -254,62 +227,45 @@ fn command(c: &Command) -> (&'static str, Option<Y>) {
             }
             opt(&mut m, "duration", &sw.duration_ms, u);
             opt(&mut m, "waitToSettleTimeoutMs", &sw.wait_to_settle_timeout_ms, u);
-            ("swipe", Some(Y::Map(m)))
+            Some(Y::Map(m))
         }
-        C::Scroll => ("scroll", None),
-        C::InputText(t) => ("inputText", Some(s(t.to_string()))),
-        C::InputRandom { kind, length } => {
-            let name = match kind {
-                RandomInput::Text => "inputRandomText",
-                RandomInput::Number => "inputRandomNumber",
-                RandomInput::Email => "inputRandomEmail",
-                RandomInput::PersonName => "inputRandomPersonName",
-                RandomInput::CityName => "inputRandomCityName",
-                RandomInput::CountryName => "inputRandomCountryName",
-                RandomInput::ColorName => "inputRandomColorName",
-            };
-            (name, length.map(|l| Y::Map(vec![("length".into(), Y::I(l as i64))])))
-        }
-        C::EraseText { characters } => ("eraseText", characters.map(|c| Y::I(c as i64))),
-        C::PasteText => ("pasteText", None),
-        C::SetClipboard(t) => ("setClipboard", Some(s(t.to_string()))),
-        C::PressKey(k) => ("pressKey", Some(s(k))),
-        C::Back => ("back", None),
-        C::HideKeyboard => ("hideKeyboard", None),
-        C::SetLocation { latitude, longitude } => (
-            "setLocation",
-            Some(Y::Map(vec![
-                ("latitude".into(), Y::F(*latitude)),
-                ("longitude".into(), Y::F(*longitude)),
-            ])),
-        ),
+        C::Scroll => None,
+        C::InputText(t) => Some(s(t.to_string())),
+        C::InputRandom { length, .. } => length.map(|l| Y::Map(vec![("length".into(), Y::I(l as i64))])),
+        C::EraseText { characters } => characters.map(|c| Y::I(c as i64)),
+        C::PasteText => None,
+        C::SetClipboard(t) => Some(s(t.to_string())),
+        C::PressKey(k) => Some(s(k)),
+        C::Back => None,
+        C::HideKeyboard => None,
+        C::SetLocation { latitude, longitude } => Some(Y::Map(vec![
+            ("latitude".into(), Y::F(*latitude)),
+            ("longitude".into(), Y::F(*longitude)),
+        ])),
         C::Travel { points, speed } => {
             let mut m = vec![(
                 "points".into(),
                 Y::Seq(points.iter().map(|(a, b)| s(format!("{a},{b}"))).collect()),
             )];
             opt(&mut m, "speed", speed, |f| Y::F(*f));
-            ("travel", Some(Y::Map(m)))
+            Some(Y::Map(m))
         }
-        C::SetOrientation(o) => ("setOrientation", Some(s(o.name()))),
-        C::SetAirplaneMode(on) => ("setAirplaneMode", Some(s(if *on { "enabled" } else { "disabled" }))),
-        C::ToggleAirplaneMode => ("toggleAirplaneMode", None),
-        C::SetDarkMode(on) => ("setDarkMode", Some(s(if *on { "enabled" } else { "disabled" }))),
-        C::ToggleDarkMode => ("toggleDarkMode", None),
-        C::AssertDarkMode => ("assertDarkMode", None),
-        C::AssertLightMode => ("assertLightMode", None),
-        C::AddMedia(files) => ("addMedia", Some(Y::Seq(files.iter().map(s).collect()))),
+        C::SetOrientation(o) => Some(s(o.name())),
+        C::SetAirplaneMode(on) => Some(s(if *on { "enabled" } else { "disabled" })),
+        C::ToggleAirplaneMode => None,
+        C::SetDarkMode(on) => Some(s(if *on { "enabled" } else { "disabled" })),
+        C::ToggleDarkMode => None,
+        C::AssertDarkMode => None,
+        C::AssertLightMode => None,
+        C::AddMedia(files) => Some(Y::Seq(files.iter().map(s).collect())),
         C::TakeScreenshot { path, crop_on } => {
             let mut m = vec![("path".into(), s(path))];
             opt(&mut m, "cropOn", crop_on, selector);
-            ("takeScreenshot", Some(Y::Map(m)))
+            Some(Y::Map(m))
         }
-        C::StartRecording { path } => ("startRecording", Some(s(path))),
-        C::StopRecording => ("stopRecording", None),
-        C::WaitForAnimationToEnd { timeout } => (
-            "waitForAnimationToEnd",
-            timeout.as_ref().map(|t| Y::Map(vec![("timeout".into(), ms(t))])),
-        ),
+        C::StartRecording { path } => Some(s(path)),
+        C::StopRecording => None,
+        C::WaitForAnimationToEnd { timeout } => timeout.as_ref().map(|t| Y::Map(vec![("timeout".into(), ms(t))])),
         C::RunFlow {
             source: src,
             when,
@@ -320,7 +276,7 @@ fn command(c: &Command) -> (&'static str, Option<Y>) {
             if !e.is_empty() {
                 m.push(("env".into(), env(e)));
             }
-            ("runFlow", Some(Y::Map(m)))
+            Some(Y::Map(m))
         }
         C::Repeat {
             times,
@@ -331,7 +287,7 @@ fn command(c: &Command) -> (&'static str, Option<Y>) {
             opt(&mut m, "times", times, u);
             opt(&mut m, "while", while_, condition);
             m.push(("commands".into(), steps(commands)));
-            ("repeat", Some(Y::Map(m)))
+            Some(Y::Map(m))
         }
         C::Retry {
             max_retries,
@@ -344,7 +300,7 @@ fn command(c: &Command) -> (&'static str, Option<Y>) {
             if !e.is_empty() {
                 m.push(("env".into(), env(e)));
             }
-            ("retry", Some(Y::Map(m)))
+            Some(Y::Map(m))
         }
         C::RunScript { file, env: e, when } => {
             let mut m = vec![("file".into(), s(file))];
@@ -352,41 +308,37 @@ fn command(c: &Command) -> (&'static str, Option<Y>) {
                 m.push(("env".into(), env(e)));
             }
             opt(&mut m, "when", when, condition);
-            ("runScript", Some(Y::Map(m)))
+            Some(Y::Map(m))
         }
-        C::EvalScript(x) => ("evalScript", Some(s(x))),
-        C::AssertTrue(x) => ("assertTrue", Some(s(x))),
-        C::AssertWithAi { assertion } => ("assertWithAI", Some(s(assertion))),
-        C::AssertNoDefectsWithAi => ("assertNoDefectsWithAI", None),
+        C::EvalScript(x) => Some(s(x)),
+        C::AssertTrue(x) => Some(s(x)),
+        C::AssertWithAi { assertion } => Some(s(assertion)),
+        C::AssertNoDefectsWithAi => None,
         C::ExtractTextWithAi { query, output_variable } => {
             let mut m = vec![("query".into(), s(query))];
             opt(&mut m, "outputVariable", output_variable, |v| s(v));
-            ("extractTextWithAI", Some(Y::Map(m)))
+            Some(Y::Map(m))
         }
-        C::Snapshot(n) => ("snapshot", Some(s(n))),
+        C::Snapshot(n) => Some(s(n)),
         C::AssertSession { state, within } => {
             let mut m = vec![("state".into(), s(state.name()))];
             opt(&mut m, "within", within, dur);
-            ("assertSession", Some(Y::Map(m)))
+            Some(Y::Map(m))
         }
         C::AssertConvex { authenticated, within } => {
             let mut m = vec![("authenticated".into(), Y::B(*authenticated))];
             opt(&mut m, "within", within, dur);
-            ("assertConvex", Some(Y::Map(m)))
+            Some(Y::Map(m))
         }
-        C::AssertKeychain(KeychainCheck::Presence { key, present }) => (
-            "assertKeychain",
-            Some(Y::Map(vec![("key".into(), s(key)), ("present".into(), Y::B(*present))])),
-        ),
-        C::AssertKeychain(KeychainCheck::Unchanged { keys, since }) => (
-            "assertKeychain",
-            Some(Y::Map(vec![
-                ("unchanged".into(), Y::Seq(keys.iter().map(s).collect())),
-                ("since".into(), s(since)),
-            ])),
-        ),
-        C::Background { duration } => ("background", Some(Y::Map(vec![("for".into(), dur(duration))]))),
-        C::SetNetwork(n) => ("setNetwork", Some(s(n.name()))),
+        C::AssertKeychain(KeychainCheck::Presence { key, present }) => {
+            Some(Y::Map(vec![("key".into(), s(key)), ("present".into(), Y::B(*present))]))
+        }
+        C::AssertKeychain(KeychainCheck::Unchanged { keys, since }) => Some(Y::Map(vec![
+            ("unchanged".into(), Y::Seq(keys.iter().map(s).collect())),
+            ("since".into(), s(since)),
+        ])),
+        C::Background { duration } => Some(Y::Map(vec![("for".into(), dur(duration))])),
+        C::SetNetwork(n) => Some(s(n.name())),
     }
 }
 
@@ -563,6 +515,36 @@ fn render_block(out: &mut String, y: &Y, indent: usize) {
             if let Some(sc) = scalar(other) {
                 let _ = writeln!(out, "{}{sc}", " ".repeat(indent));
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::yaml::{self, Value};
+
+    /// Every spelling of the words YAML reads as a boolean or null, in every mix of case,
+    /// and a few other keys: the emitted key reads back as the same string.
+    #[test]
+    fn keys_read_back_as_written() {
+        let mut keys: Vec<String> = vec![];
+        for word in ["true", "false", "null", "yes", "no", "on", "off", "y", "n"] {
+            for mask in 0..1u32 << word.len() {
+                let spelled = word
+                    .chars()
+                    .enumerate()
+                    .map(|(i, c)| if mask & 1 << i != 0 { c.to_ascii_uppercase() } else { c })
+                    .collect();
+                keys.push(spelled);
+            }
+        }
+        keys.extend(["nan", "inf", "_x", "a-b", "1", "01", "1.0", "~", "", "a b", "-x", "x:y"].map(String::from));
+        for k in keys {
+            let text = format!("{}: 1\n", key(&k));
+            let docs = yaml::parse_documents(&text).unwrap_or_else(|e| panic!("{text:?}: {e:?}"));
+            let read = &docs[0].as_map().expect("a map")[0].0.value;
+            assert_eq!(*read, Value::Str(k.clone()), "{text:?}");
         }
     }
 }

@@ -11,6 +11,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Component, Path, PathBuf};
 
 use crate::diag::{Diagnostic, Severity};
+// `command_name` lives with the command table; `exec` still imports it from here.
+pub use crate::flow::commands::command_name;
 use crate::flow::model::*;
 use crate::flow::parse::parse_flow;
 use crate::lower::{index, join};
@@ -496,76 +498,6 @@ impl Checker<'_> {
                 Some("only plain variables are supported: ${NAME}"),
             );
         }
-    }
-}
-
-/// The YAML name of a command, for messages and key paths.
-pub fn command_name(c: &Command) -> &'static str {
-    use Command as C;
-    match c {
-        C::LaunchApp(_) => "launchApp",
-        C::StopApp { .. } => "stopApp",
-        C::KillApp { .. } => "killApp",
-        C::ClearState { .. } => "clearState",
-        C::ClearKeychain => "clearKeychain",
-        C::SetPermissions { .. } => "setPermissions",
-        C::OpenLink { .. } => "openLink",
-        C::TapOn(_) => "tapOn",
-        C::DoubleTapOn(_) => "doubleTapOn",
-        C::LongPressOn(_) => "longPressOn",
-        C::AssertVisible(_) => "assertVisible",
-        C::AssertNotVisible(_) => "assertNotVisible",
-        C::ExtendedWaitUntil { .. } => "extendedWaitUntil",
-        C::AssertScreenshot { .. } => "assertScreenshot",
-        C::CopyTextFrom(_) => "copyTextFrom",
-        C::ScrollUntilVisible { .. } => "scrollUntilVisible",
-        C::Swipe(_) => "swipe",
-        C::Scroll => "scroll",
-        C::InputText(_) => "inputText",
-        C::InputRandom { kind, .. } => match kind {
-            RandomInput::Text => "inputRandomText",
-            RandomInput::Number => "inputRandomNumber",
-            RandomInput::Email => "inputRandomEmail",
-            RandomInput::PersonName => "inputRandomPersonName",
-            RandomInput::CityName => "inputRandomCityName",
-            RandomInput::CountryName => "inputRandomCountryName",
-            RandomInput::ColorName => "inputRandomColorName",
-        },
-        C::EraseText { .. } => "eraseText",
-        C::PasteText => "pasteText",
-        C::SetClipboard(_) => "setClipboard",
-        C::PressKey(_) => "pressKey",
-        C::Back => "back",
-        C::HideKeyboard => "hideKeyboard",
-        C::SetLocation { .. } => "setLocation",
-        C::Travel { .. } => "travel",
-        C::SetOrientation(_) => "setOrientation",
-        C::SetAirplaneMode(_) => "setAirplaneMode",
-        C::ToggleAirplaneMode => "toggleAirplaneMode",
-        C::SetDarkMode(_) => "setDarkMode",
-        C::ToggleDarkMode => "toggleDarkMode",
-        C::AssertDarkMode => "assertDarkMode",
-        C::AssertLightMode => "assertLightMode",
-        C::AddMedia(_) => "addMedia",
-        C::TakeScreenshot { .. } => "takeScreenshot",
-        C::StartRecording { .. } => "startRecording",
-        C::StopRecording => "stopRecording",
-        C::WaitForAnimationToEnd { .. } => "waitForAnimationToEnd",
-        C::RunFlow { .. } => "runFlow",
-        C::Repeat { .. } => "repeat",
-        C::Retry { .. } => "retry",
-        C::RunScript { .. } => "runScript",
-        C::EvalScript(_) => "evalScript",
-        C::AssertTrue(_) => "assertTrue",
-        C::AssertWithAi { .. } => "assertWithAI",
-        C::AssertNoDefectsWithAi => "assertNoDefectsWithAI",
-        C::ExtractTextWithAi { .. } => "extractTextWithAI",
-        C::Snapshot(_) => "snapshot",
-        C::AssertSession { .. } => "assertSession",
-        C::AssertConvex { .. } => "assertConvex",
-        C::AssertKeychain(_) => "assertKeychain",
-        C::Background { .. } => "background",
-        C::SetNetwork(_) => "setNetwork",
     }
 }
 

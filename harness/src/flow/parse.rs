@@ -9,9 +9,12 @@
 use std::path::Path;
 
 use crate::diag::{Diagnostic, Sink, did_you_mean};
-use crate::flow::commands::{self, CONDITION_KEYS, HEADER_KEYS, LEGACY_ACTIONS, SELECTOR_KEYS, StringForm};
+use crate::flow::commands::{self, CONDITION_KEYS, HEADER_KEYS, LEGACY_ACTIONS, StringForm};
 use crate::flow::model::*;
-use crate::flow::template::parse_template;
+use crate::flow::selector::{parse_selector, selector_keys};
+use crate::flow::template;
+// The variable-name rule moved to `flow::template`; `cli` still reads it from here.
+pub use crate::flow::template::is_var_name;
 use crate::lower::{self, MapView, index, join};
 use crate::yaml::{self, Node, Pos, Value};
 
@@ -26,11 +29,6 @@ pub fn parse_flow(text: &str, file: &Path) -> (Flow, Vec<Diagnostic>) {
         }
     };
     (flow, sink.into_vec())
-}
-
-/// Parses a selector (string or map) outside a flow, e.g. in an app profile.
-pub fn parse_selector(sink: &mut Sink, node: &Node, path: &str) -> Option<Selector> {
-    Parser { sink }.selector(node, path)
 }
 
 /// Lines (1-based) of the `---` markers that separate documents. The YAML crate drops empty
@@ -279,16 +277,11 @@ impl Parser<'_> {
     }
 
     fn template(&mut self, node: &Node, path: &str) -> Option<Template> {
-        let text = lower::string(self.sink, node, path)?;
-        match parse_template(&text) {
-            Ok(t) => Some(t),
-            Err(msg) => {
-                self.sink
-                    .error(node.pos, path, msg)
-                    .hint("write ${NAME} for a variable, or \\${ for a literal `${`");
-                None
-            }
-        }
+        template::from_node(self.sink, node, path)
+    }
+
+    fn selector(&mut self, node: &Node, path: &str) -> Option<Selector> {
+        parse_selector(self.sink, node, path)
     }
 
     fn steps(&mut self, node: &Node, path: &str) -> Vec<Step> {
@@ -672,7 +665,7 @@ impl Parser<'_> {
                 auto_verify: opt!("autoVerify", bool_),
             },
             "tapOn" | "doubleTapOn" | "longPressOn" => {
-                let selector = s.selector_keys(m);
+                let selector = selector_keys(s.sink, m);
                 let point = opt!("point", |s: &mut Self, v: &Node, p: &str| s.point(v, p));
                 let target = match (selector, point) {
                     (Some(sel), Some(pt)) => TapTarget::ElementPoint(sel, pt),
@@ -702,7 +695,7 @@ impl Parser<'_> {
                 tap_command(name, tap)
             }
             "assertVisible" | "assertNotVisible" | "copyTextFrom" => {
-                let Some(sel) = s.selector_keys(m) else {
+                let Some(sel) = selector_keys(s.sink, m) else {
                     s.sink
                         .error(m.pos, &path, format!("'{name}' needs a selector"))
                         .hint("give `text:`, `id:` or another selector key");
@@ -1096,151 +1089,6 @@ impl Parser<'_> {
         }
     }
 
-    /// A selector: a string (text regex) or a map of selector keys.
-    fn selector(&mut self, v: &Node, path: &str) -> Option<Selector> {
-        match &v.value {
-            Value::Map(_) => {
-                let mut m = MapView::new(self.sink, v, path, "a selector")?;
-                let sel = self.selector_keys(&mut m);
-                let known: Vec<&str> = SELECTOR_KEYS.iter().map(|(k, _)| *k).collect();
-                let empty = m.is_empty();
-                m.finish(self.sink, "a selector", &known);
-                if sel.is_none() && empty {
-                    self.sink
-                        .error(v.pos, path, "empty selector")
-                        .hint("give `text:`, `id:` or another selector key");
-                }
-                sel
-            }
-            _ => {
-                let text = self.template(v, path)?;
-                self.check_regex(&text, v.pos, path);
-                Some(Selector {
-                    text: Some(text),
-                    ..Selector::default()
-                })
-            }
-        }
-    }
-
-    /// Reads the selector keys present in `m`; `None` when there are none.
-    fn selector_keys(&mut self, m: &mut MapView) -> Option<Selector> {
-        let mut sel = Selector::default();
-        let mut any = false;
-        let path = m.path.clone();
-        let p = |k: &str| join(&path, k);
-        for key in ["text", "id"] {
-            if let Some(v) = m.get(key) {
-                any = true;
-                if let Some(t) = self.template(v, &p(key)) {
-                    self.check_regex(&t, v.pos, &p(key));
-                    if key == "text" {
-                        sel.text = Some(t);
-                    } else {
-                        sel.id = Some(t);
-                    }
-                }
-            }
-        }
-        let mut int = |s: &mut Self, m: &mut MapView, key: &str| -> Option<u32> {
-            let v = m.get(key)?;
-            any = true;
-            lower::integer(s.sink, v, &p(key), 0, 100_000).map(|i| i as u32)
-        };
-        sel.index = int(self, m, "index");
-        sel.width = int(self, m, "width");
-        sel.height = int(self, m, "height");
-        sel.tolerance = int(self, m, "tolerance");
-        let mut rel = |s: &mut Self, m: &mut MapView, key: &str| -> Option<Box<Selector>> {
-            let v = m.get(key)?;
-            any = true;
-            s.selector(v, &p(key)).map(Box::new)
-        };
-        sel.below = rel(self, m, "below");
-        sel.above = rel(self, m, "above");
-        sel.left_of = rel(self, m, "leftOf");
-        sel.right_of = rel(self, m, "rightOf");
-        sel.child_of = rel(self, m, "childOf");
-        sel.contains_child = rel(self, m, "containsChild");
-        if let Some(v) = m.get("containsDescendants") {
-            any = true;
-            match v.as_seq() {
-                Some([]) => {
-                    self.sink.error(
-                        v.pos,
-                        &p("containsDescendants"),
-                        "containsDescendants lists no selectors",
-                    );
-                }
-                Some(items) => {
-                    for (i, item) in items.iter().enumerate() {
-                        if let Some(s) = self.selector(item, &index(&p("containsDescendants"), i)) {
-                            sel.contains_descendants.push(s);
-                        }
-                    }
-                }
-                None => {
-                    self.sink.error(
-                        v.pos,
-                        &p("containsDescendants"),
-                        format!("expected a list of selectors, found {}", v.kind()),
-                    );
-                }
-            }
-        }
-        if let Some(v) = m.get("traits") {
-            any = true;
-            if let Some(text) = lower::string(self.sink, v, &p("traits")) {
-                if text.trim().is_empty() {
-                    self.sink
-                        .error(v.pos, &p("traits"), "traits is empty")
-                        .hint("traits are text, long-text and square, separated by spaces");
-                }
-                for word in text.split_whitespace() {
-                    match Trait::ALL.iter().find(|(n, _)| *n == word) {
-                        Some((_, t)) => sel.traits.push(*t),
-                        None => {
-                            self.sink
-                                .error(v.pos, &p("traits"), format!("unknown trait '{word}'"))
-                                .hint("traits are text, long-text and square, separated by spaces");
-                        }
-                    }
-                }
-            }
-        }
-        let mut flag = |s: &mut Self, m: &mut MapView, key: &str| -> Option<bool> {
-            let v = m.get(key)?;
-            any = true;
-            lower::boolean(s.sink, v, &p(key))
-        };
-        sel.enabled = flag(self, m, "enabled");
-        sel.selected = flag(self, m, "selected");
-        sel.checked = flag(self, m, "checked");
-        sel.focused = flag(self, m, "focused");
-        if let Some(v) = m.get("css") {
-            any = true;
-            sel.css = lower::string(self.sink, v, &p("css"));
-        }
-        any.then_some(sel)
-    }
-
-    fn check_regex(&mut self, t: &Template, pos: Pos, path: &str) {
-        let Some(lit) = t.as_literal() else { return };
-        // Syntax only: compiling a large repetition (`\w{100}`) costs tens of ms.
-        if let Err(e) = regex_syntax::Parser::new().parse(&lit) {
-            let msg = e.to_string();
-            let last = msg
-                .lines()
-                .rfind(|l| !l.trim().is_empty())
-                .unwrap_or("invalid")
-                .trim()
-                .to_string();
-            self.sink
-                .error(pos, path, format!("'{lit}' is not a valid regular expression: {}", last.trim_start_matches("error: ")))
-                .hint("text and id are regular expressions: escape special characters with a backslash, e.g. \"Price \\\\(USD\\\\)\"");
-        }
-    }
-
     fn condition(&mut self, v: &Node, path: &str) -> Option<Condition> {
         let mut m = MapView::new(self.sink, v, path, "a condition")?;
         let mut c = Condition::default();
@@ -1277,12 +1125,6 @@ fn tap_command(name: &str, tap: Tap) -> Command {
         "longPressOn" => Command::LongPressOn(tap),
         _ => Command::TapOn(tap),
     }
-}
-
-pub fn is_var_name(name: &str) -> bool {
-    let mut chars = name.chars();
-    matches!(chars.next(), Some(c) if c.is_ascii_alphabetic() || c == '_')
-        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
 pub fn parse_point(text: &str) -> Option<Point> {

@@ -1,11 +1,36 @@
-//! `${NAME}` references inside flow strings.
+//! `${NAME}` references inside flow strings, and what a variable name is.
 //!
 //! Maestro evaluates `${...}` as JavaScript. harness supports the common case, a variable
 //! name, and keeps anything else as a [`Part::Script`] so `harness check` can report it as
 //! not supported at its location instead of dropping it.
+//!
+//! The variable-name rule lives here, with the references it decides, so that the flow
+//! parser, app profiles (`secrets`) and the CLI (`-e NAME=VALUE`) all use this one rule.
 
+use crate::diag::Sink;
 use crate::flow::model::{Part, Template};
-use crate::flow::parse::is_var_name;
+use crate::lower;
+use crate::yaml::Node;
+
+/// A variable name: letters, digits and underscores, starting with a letter or underscore.
+pub fn is_var_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    matches!(chars.next(), Some(c) if c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+/// A string node read as a template, reporting a bad `${` at the node.
+pub fn from_node(sink: &mut Sink, node: &Node, path: &str) -> Option<Template> {
+    let text = lower::string(sink, node, path)?;
+    match parse_template(&text) {
+        Ok(t) => Some(t),
+        Err(msg) => {
+            sink.error(node.pos, path, msg)
+                .hint("write ${NAME} for a variable, or \\${ for a literal `${`");
+            None
+        }
+    }
+}
 
 /// Parses text with `${NAME}` references. `\${` is a literal `${`.
 pub fn parse_template(text: &str) -> Result<Template, String> {

@@ -10,7 +10,8 @@ use std::path::Path;
 
 use crate::diag::{Diagnostic, Sink};
 use crate::flow::model::Selector;
-use crate::flow::parse::{is_var_name, parse_selector};
+use crate::flow::selector::parse_selector;
+use crate::flow::template::is_var_name;
 use crate::lower::{self, MapView};
 use crate::yaml::{self, Node};
 

@@ -4,11 +4,11 @@
 use std::collections::BTreeSet;
 use std::path::Path;
 
-use harness::flow::commands::{COMMANDS, StringForm};
+use harness::flow::commands::{COMMANDS, StringForm, command_name};
 use harness::flow::emit::emit_flow;
-use harness::flow::load::command_name;
 use harness::flow::model::{Command, Flow, Step};
 use harness::flow::parse::parse_flow;
+use harness::yaml;
 
 /// A flow that uses every command of peers.md §2.2 and every session command, with string
 /// forms, object forms, selectors with every key, conditions, label and optional.
@@ -229,6 +229,30 @@ fn every_command_parses() {
     assert_eq!(flow.header.env.len(), 2);
     assert_eq!(flow.header.properties.len(), 2);
     assert_eq!(flow.header.tags, vec!["all", "smoke"]);
+}
+
+/// The link between the command table's names and the model: each step of the flow above,
+/// parsed, is named by `command_name` as it was written (so no two rows' names are swapped).
+#[test]
+fn command_names_are_the_names_written() {
+    let flow = parse_ok(EVERY_COMMAND);
+    let docs = yaml::parse_documents(EVERY_COMMAND).unwrap();
+    let written: Vec<String> = docs[1]
+        .as_seq()
+        .unwrap()
+        .iter()
+        .map(|step| match step.as_map() {
+            // Maestro's legacy spellings: `- action: back`, `- hide keyboard`.
+            Some([(k, v)]) if k.key_text() == "action" => v.key_text(),
+            Some([(k, _)]) => k.key_text(),
+            _ if step.as_str() == Some("hide keyboard") => "hideKeyboard".into(),
+            _ => step.key_text(),
+        })
+        .collect();
+    assert_eq!(written.len(), flow.steps.len());
+    for (name, step) in written.iter().zip(&flow.steps) {
+        assert_eq!(command_name(&step.command), name, "{step:?}");
+    }
 }
 
 #[test]
