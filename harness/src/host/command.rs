@@ -585,27 +585,67 @@ mod tests {
         assert!(started.elapsed() < Duration::from_secs(10));
     }
 
+    /// The pid a child wrote to `file` (one `echo`), if it has.
+    fn written_pid(file: &std::path::Path) -> Option<u32> {
+        let text = std::fs::read_to_string(file).ok()?;
+        text.ends_with('\n').then(|| text.trim().parse().unwrap())
+    }
+
+    /// The pid a child wrote to `file`, once it has (waiting up to 10 s for it to start).
+    async fn started(file: &std::path::Path) -> u32 {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            if let Some(pid) = written_pid(file) {
+                return pid;
+            }
+            assert!(Instant::now() < deadline, "the child never started");
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+
+    /// Whether `pid` is a running process (a zombie has exited: it only waits to be reaped).
+    fn running(pid: u32) -> bool {
+        let out = std::process::Command::new("ps")
+            .args(["-o", "stat=", "-p", &pid.to_string()])
+            .output()
+            .unwrap();
+        let stat = String::from_utf8_lossy(&out.stdout);
+        out.status.success() && !stat.trim().is_empty() && !stat.trim_start().starts_with('Z')
+    }
+
     #[tokio::test]
     async fn async_runs_kill_their_child_when_they_time_out_or_are_dropped() {
         let dir = tempfile::tempdir().unwrap();
-        let marker = |n: &str| dir.path().join(n);
-        let late = |n: &str| {
-            Cmd::new(
-                "sh",
-                vec!["-c".into(), format!("sleep 1; touch '{}'", marker(n).display())],
-            )
+        // Each child writes its pid, then becomes a 30 s sleep: it is gone within the test
+        // only if it was killed.
+        let child = |name: &str| {
+            let pid_file = dir.path().join(name);
+            let script = format!("echo $$ > '{}' && exec sleep 30", pid_file.display());
+            (Cmd::new("sh", vec!["-c".into(), script]), pid_file)
         };
-        let err = late("timeout").run_async(Duration::from_millis(200)).await.unwrap_err();
+
+        // A timeout: the run kills its child and waits for it before it returns.
+        let (cmd, pid_file) = child("timeout");
+        let err = cmd.run_async(Duration::from_secs(1)).await.unwrap_err();
         assert!(matches!(err, HostError::Timeout { .. }), "{err:?}");
-        // A flow timeout drops the future: the child goes with it.
-        let dropped = tokio::time::timeout(
-            Duration::from_millis(200),
-            late("dropped").run_async(Duration::from_secs(30)),
-        )
-        .await;
-        assert!(dropped.is_err());
-        tokio::time::sleep(Duration::from_millis(1500)).await;
-        assert!(!marker("timeout").exists() && !marker("dropped").exists());
+        let pid = written_pid(&pid_file).expect("the child started within its second");
+        assert!(!running(pid), "the timed-out child {pid} still runs");
+
+        // A flow timeout drops the future once the child runs: the child goes with it.
+        let (cmd, pid_file) = child("dropped");
+        let mut run = Box::pin(cmd.run_async(Duration::from_secs(30)));
+        let pid = tokio::select! {
+            pid = started(&pid_file) => pid,
+            r = &mut run => panic!("the run ended before it was dropped: {r:?}"),
+        };
+        assert!(running(pid));
+        drop(run);
+        // The kill is a signal: wait for it to land, well within the child's 30 s.
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while running(pid) {
+            assert!(Instant::now() < deadline, "the dropped run's child {pid} still runs");
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
         let out = Cmd::new("sh", vec!["-c".into(), "printf out; printf err >&2; exit 4".into()])
             .run_unchecked_async(Duration::from_secs(10))
             .await
