@@ -527,12 +527,7 @@ pub fn input_text_args(serial: &str, chunk: &str) -> Vec<String> {
 /// characters through the virtual keyboard's key map); anything else is an error.
 pub fn text_chunks(text: &str) -> Result<Vec<String>, HostError> {
     if let Some(c) = text.chars().find(|c| !(c.is_ascii_graphic() || *c == ' ')) {
-        return Err(HostError::Invalid {
-            what: format!(
-                "`adb shell input text` can only type printable ASCII, not {:?}; use backend appium or appium+host for this text",
-                c
-            ),
-        });
+        return Err(HostError::Untypeable { shown: Some(c) });
     }
     let mut chunks = vec![String::new()];
     for c in text.chars() {
