@@ -87,41 +87,65 @@ fn retry_elsewhere(e: &WebDriverError) -> bool {
     )
 }
 
-/// Maps a thirtyfour error to what it means for a run.
+/// Maps a thirtyfour error to what it means for a run. Session and server errors keep it as
+/// their source; `Unsupported` and `Command` carry the server's message.
 pub fn classify(command: &str, e: WebDriverError) -> DriverError {
+    classify_or(command, e, |message, _| DriverError::Command {
+        command: command.to_string(),
+        message,
+    })
+}
+
+/// [`classify`], with `other` building the error for what is neither unsupported nor a
+/// session or server problem (its message and the thirtyfour error).
+fn classify_or(
+    command: &str,
+    e: WebDriverError,
+    other: impl FnOnce(String, WebDriverError) -> DriverError,
+) -> DriverError {
+    enum Kind {
+        Unsupported,
+        Lost,
+        NotCreated,
+        Unreachable,
+        Other,
+    }
     let info_msg = |i: &thirtyfour::error::WebDriverErrorInfo| i.value.message.clone();
-    match e.as_inner() {
+    let (kind, message) = match e.as_inner() {
         WebDriverErrorInner::UnsupportedOperation(i)
         | WebDriverErrorInner::UnknownCommand(i)
-        | WebDriverErrorInner::UnknownMethod(i) => DriverError::Unsupported {
-            command: command.to_string(),
-            message: info_msg(i),
-        },
-        WebDriverErrorInner::InvalidSessionId(i) => DriverError::SessionLost(info_msg(i)),
-        WebDriverErrorInner::SessionNotCreated(i) => DriverError::SessionNotCreated(info_msg(i)),
-        WebDriverErrorInner::SessionCreateError(m) => DriverError::SessionNotCreated(m.clone()),
+        | WebDriverErrorInner::UnknownMethod(i) => (Kind::Unsupported, info_msg(i)),
+        WebDriverErrorInner::InvalidSessionId(i) => (Kind::Lost, info_msg(i)),
+        WebDriverErrorInner::SessionNotCreated(i) => (Kind::NotCreated, info_msg(i)),
+        WebDriverErrorInner::SessionCreateError(m) => (Kind::NotCreated, m.clone()),
         WebDriverErrorInner::RequestFailed(m) | WebDriverErrorInner::HttpError(m) | WebDriverErrorInner::Timeout(m) => {
-            DriverError::Unreachable(m.clone())
+            (Kind::Unreachable, m.clone())
         }
         WebDriverErrorInner::FatalError(m)
         | WebDriverErrorInner::CommandSendError(m)
-        | WebDriverErrorInner::CommandRecvError(m) => DriverError::SessionLost(m.clone()),
-        WebDriverErrorInner::UnknownResponse(status, body) => {
-            DriverError::Unreachable(format!("HTTP {status}: {}", body.chars().take(200).collect::<String>()))
-        }
-        other => DriverError::Command {
+        | WebDriverErrorInner::CommandRecvError(m) => (Kind::Lost, m.clone()),
+        WebDriverErrorInner::UnknownResponse(status, body) => (
+            Kind::Unreachable,
+            format!("HTTP {status}: {}", body.chars().take(200).collect::<String>()),
+        ),
+        WebDriverErrorInner::InvalidArgument(i)
+        | WebDriverErrorInner::NoSuchElement(i)
+        | WebDriverErrorInner::StaleElementReference(i)
+        | WebDriverErrorInner::InvalidElementState(i)
+        | WebDriverErrorInner::InvalidSelector(i)
+        | WebDriverErrorInner::UnknownError(i)
+        | WebDriverErrorInner::JavascriptError(i) => (Kind::Other, info_msg(i)),
+        _ => (Kind::Other, e.to_string().lines().next().unwrap_or("error").to_string()),
+    };
+    match kind {
+        Kind::Unsupported => DriverError::Unsupported {
             command: command.to_string(),
-            message: match other {
-                WebDriverErrorInner::InvalidArgument(i)
-                | WebDriverErrorInner::NoSuchElement(i)
-                | WebDriverErrorInner::StaleElementReference(i)
-                | WebDriverErrorInner::InvalidElementState(i)
-                | WebDriverErrorInner::InvalidSelector(i)
-                | WebDriverErrorInner::UnknownError(i)
-                | WebDriverErrorInner::JavascriptError(i) => info_msg(i),
-                _ => e.to_string().lines().next().unwrap_or("error").to_string(),
-            },
+            message,
         },
+        Kind::Lost => DriverError::SessionLost { message, source: e },
+        Kind::NotCreated => DriverError::SessionNotCreated { message, source: e },
+        Kind::Unreachable => DriverError::Unreachable { message, source: e },
+        Kind::Other => other(message, e),
     }
 }
 
@@ -129,13 +153,20 @@ impl AppiumDevice {
     /// Opens a session.
     pub async fn connect(spec: &SessionSpec) -> Result<Self, DriverError> {
         let caps = Capabilities::from(spec.capabilities.clone());
+        let client = AppiumTransport::new(Duration::from_secs(120)).map_err(|source| DriverError::HttpClient {
+            url: spec.url.clone(),
+            source,
+        })?;
         let driver = WebDriver::builder(spec.url.as_str(), caps)
-            .client(AppiumTransport::new(Duration::from_secs(120)))
+            .client(client)
             .connect()
             .await
-            .map_err(|e| match classify("new session", e) {
-                DriverError::Command { message, .. } => DriverError::SessionNotCreated(message),
-                other => other,
+            // Whatever else the server answers to `POST /session` is a refusal.
+            .map_err(|e| {
+                classify_or("new session", e, |message, source| DriverError::SessionNotCreated {
+                    message,
+                    source,
+                })
             })?;
         Ok(AppiumDevice {
             driver,
@@ -628,5 +659,114 @@ mod typing_tests {
              search parameters."
         );
         Box::new(d).quit().await.unwrap();
+    }
+}
+
+/// How server and session failures become [`DriverError`]s, with their causes.
+#[cfg(test)]
+mod error_tests {
+    use std::error::Error as _;
+
+    use axum::Json;
+    use axum::http::StatusCode;
+    use thirtyfour::error::{WebDriverErrorInfo, WebDriverErrorValue};
+
+    use super::*;
+
+    fn info(status: u16, error: &str, message: &str) -> WebDriverErrorInfo {
+        WebDriverErrorInfo {
+            status,
+            error: error.into(),
+            value: WebDriverErrorValue::new(message.into()),
+        }
+    }
+
+    fn spec(url: String) -> SessionSpec {
+        SessionSpec {
+            url,
+            platform: Platform::Android,
+            app_id: "com.example".into(),
+            capabilities: Map::new(),
+            is_virtual: false,
+        }
+    }
+
+    #[test]
+    fn session_and_server_errors_keep_the_webdriver_error() {
+        let lost = classify(
+            "tap",
+            WebDriverError::InvalidSessionId(info(404, "invalid session id", "session gone")),
+        );
+        assert_eq!(lost.to_string(), "the device session was lost: session gone");
+        let cause = lost.source().and_then(|s| s.downcast_ref::<WebDriverError>()).unwrap();
+        assert!(matches!(cause.as_inner(), WebDriverErrorInner::InvalidSessionId(_)));
+        assert!(lost.is_infrastructure());
+
+        let gateway = classify(
+            "page source",
+            WebDriverError::UnknownResponse(502, "<html>bad gateway".into()),
+        );
+        assert!(
+            matches!(&gateway, DriverError::Unreachable { message, .. } if message == "HTTP 502: <html>bad gateway"),
+            "{gateway:?}"
+        );
+
+        // The two shapes the executor matches on carry the server's message.
+        let e = classify(
+            "mobile: x",
+            WebDriverError::UnknownMethod(info(405, "unknown method", "not implemented")),
+        );
+        assert!(
+            matches!(&e, DriverError::Unsupported { command, message } if command == "mobile: x" && message == "not implemented"),
+            "{e:?}"
+        );
+        let e = classify(
+            "element click",
+            WebDriverError::NoSuchElement(info(404, "no such element", "nothing there")),
+        );
+        assert!(
+            matches!(&e, DriverError::Command { command, message } if command == "element click" && message == "nothing there"),
+            "{e:?}"
+        );
+        assert!(!e.is_infrastructure());
+    }
+
+    #[tokio::test]
+    async fn an_unreachable_server_says_why() {
+        // A port nobody listens on.
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let e = AppiumDevice::connect(&spec(format!("http://127.0.0.1:{port}")))
+            .await
+            .err()
+            .unwrap();
+        let DriverError::Unreachable { message, source } = &e else {
+            panic!("{e:?}")
+        };
+        assert!(message.to_lowercase().contains("connection refused"), "{message}");
+        assert!(matches!(source.as_inner(), WebDriverErrorInner::HttpError(_)));
+    }
+
+    #[tokio::test]
+    async fn a_refused_session_is_session_not_created() {
+        let app = axum::Router::new().fallback(|| async {
+            (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                Json(json!({"value": {"error": "unknown error", "message": "no device is free"}})),
+            )
+        });
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        let e = AppiumDevice::connect(&spec(url)).await.err().unwrap();
+        assert_eq!(
+            e.to_string(),
+            "the device refused to start a session: no device is free"
+        );
+        let cause = e.source().and_then(|s| s.downcast_ref::<WebDriverError>()).unwrap();
+        assert!(matches!(cause.as_inner(), WebDriverErrorInner::UnknownError(_)));
     }
 }
