@@ -215,6 +215,37 @@ impl AppiumDevice {
         r.value_json().map_err(|e| classify(name, e))
     }
 
+    /// `clearKeychain` on Android, which has no keychain: expo-secure-store keeps its entries in
+    /// the app's SharedPreferences file `shared_prefs/SecureStore.xml` (the key that encrypts
+    /// them stays in the Android Keystore, useless without them). The app is stopped first, as
+    /// a running app holds its preferences in memory and writes them all back with its next
+    /// write; then the file is deleted (`mobile: deleteFile @<package>/…`, through `run-as`).
+    /// A server without `deleteFile`, or a release build that `run-as` refuses, is
+    /// `Unsupported`, saying what clears the entries instead.
+    async fn clear_secure_store(&mut self) -> Result<(), DriverError> {
+        const INSTEAD: &str = "expo-secure-store on Android keeps its entries in the app's SharedPreferences \
+                               (shared_prefs/SecureStore.xml): clearState (mobile: clearApp) clears them with \
+                               the rest of the app's data";
+        let path = format!("@{}/{}", self.app_id, crate::host::adb::SECURE_STORE_PREFS);
+        self.mobile(MobileCommand::terminate_app(self.platform, &self.app_id))
+            .await?;
+        match self.mobile(MobileCommand::delete_file(&path)).await {
+            Ok(_) => Ok(()),
+            Err(DriverError::Unsupported { message, .. }) => Err(DriverError::Unsupported {
+                command: "clearKeychain".into(),
+                message: format!("this server has no mobile: deleteFile ({message}); {INSTEAD}"),
+            }),
+            // UiAutomator2 reaches the app's files through run-as, which needs a debuggable build.
+            Err(DriverError::Command { message, .. }) => Err(DriverError::Unsupported {
+                command: "clearKeychain".into(),
+                message: format!(
+                    "mobile: deleteFile {path} failed, which needs a debuggable build ({message}); {INSTEAD}"
+                ),
+            }),
+            Err(e) => Err(e),
+        }
+    }
+
     /// Runs a `mobile:` command; a method the server lacks is `Unsupported` naming it.
     pub async fn mobile(&self, c: MobileCommand) -> Result<Value, DriverError> {
         let script = c.script();
@@ -368,8 +399,7 @@ impl Device for AppiumDevice {
     async fn clear_keychain(&mut self) -> Result<(), DriverError> {
         match self.platform {
             Platform::Ios => self.mobile(MobileCommand::clear_keychains()).await.map(|_| ()),
-            // Android has no keychain: secure-store data is app data, cleared by clearState.
-            Platform::Android => Ok(()),
+            Platform::Android => self.clear_secure_store().await,
         }
     }
 
@@ -427,7 +457,7 @@ impl Device for AppiumDevice {
         }
         match self.platform {
             Platform::Android => {
-                let path = format!("@{}/shared_prefs/SecureStore.xml", self.app_id);
+                let path = format!("@{}/{}", self.app_id, crate::host::adb::SECURE_STORE_PREFS);
                 match self.mobile(MobileCommand::pull_file(&path)).await {
                     Ok(v) => {
                         let b64 = v.as_str().unwrap_or("");
@@ -768,5 +798,118 @@ mod error_tests {
         );
         let cause = e.source().and_then(|s| s.downcast_ref::<WebDriverError>()).unwrap();
         assert!(matches!(cause.as_inner(), WebDriverErrorInner::UnknownError(_)));
+    }
+}
+
+/// `clearKeychain` on Android against scripted servers.
+#[cfg(test)]
+mod clear_keychain_tests {
+    use std::sync::Mutex;
+
+    use axum::Json;
+    use axum::body::Bytes;
+    use axum::extract::State;
+    use axum::http::{Method, StatusCode, Uri};
+
+    use super::*;
+
+    /// How the server answers `mobile: deleteFile`.
+    #[derive(Clone, Copy)]
+    enum DeleteFile {
+        Deletes,
+        /// No such method (the fake driver, other drivers).
+        Unknown,
+        /// UiAutomator2 on a release build: run-as refuses.
+        NotDebuggable,
+    }
+
+    struct Mock {
+        delete_file: DeleteFile,
+        log: Mutex<Vec<String>>,
+    }
+
+    async fn handle(State(m): State<Arc<Mock>>, method: Method, uri: Uri, body: Bytes) -> (StatusCode, Json<Value>) {
+        let body: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+        let ok = |v: Value| (StatusCode::OK, Json(json!({ "value": v })));
+        let error =
+            |status, error: &str, message: &str| (status, Json(json!({"value": {"error": error, "message": message}})));
+        match (method.as_str(), uri.path().trim_start_matches("/session/s1")) {
+            ("POST", "/session") => ok(json!({"sessionId": "s1", "capabilities": {}})),
+            ("POST", "/timeouts") | ("DELETE", "") => ok(Value::Null),
+            ("POST", "/execute/sync") => {
+                let script = body["script"].as_str().unwrap_or("").to_string();
+                let args = &body["args"][0];
+                m.log.lock().unwrap().push(format!("{script} {args}"));
+                match (script.as_str(), m.delete_file) {
+                    ("mobile: terminateApp", _) => ok(json!(true)),
+                    ("mobile: deleteFile", DeleteFile::Deletes) => ok(json!(true)),
+                    ("mobile: deleteFile", DeleteFile::Unknown) => error(
+                        StatusCode::NOT_FOUND,
+                        "unknown method",
+                        "Unknown mobile command \"deleteFile\"",
+                    ),
+                    ("mobile: deleteFile", DeleteFile::NotDebuggable) => error(
+                        StatusCode::INTERNAL_SERVER_ERROR,
+                        "unknown error",
+                        "Cannot access the container of 'com.example' application. Is the application installed \
+                         and has 'debuggable' build option set to true?",
+                    ),
+                    _ => error(StatusCode::NOT_FOUND, "unknown method", "no such method"),
+                }
+            }
+            _ => error(StatusCode::NOT_FOUND, "unknown command", "no such route"),
+        }
+    }
+
+    async fn device(delete_file: DeleteFile) -> (AppiumDevice, Arc<Mock>) {
+        let mock = Arc::new(Mock {
+            delete_file,
+            log: Mutex::new(vec![]),
+        });
+        let app = axum::Router::new().fallback(handle).with_state(mock.clone());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        let spec = SessionSpec {
+            url,
+            platform: Platform::Android,
+            app_id: "com.example".into(),
+            capabilities: Map::new(),
+            is_virtual: false,
+        };
+        (AppiumDevice::connect(&spec).await.unwrap(), mock)
+    }
+
+    #[tokio::test]
+    async fn android_stops_the_app_then_deletes_secure_store_xml() {
+        let (mut d, m) = device(DeleteFile::Deletes).await;
+        d.clear_keychain().await.unwrap();
+        assert_eq!(
+            *m.log.lock().unwrap(),
+            [
+                r#"mobile: terminateApp {"appId":"com.example"}"#,
+                r#"mobile: deleteFile {"remotePath":"@com.example/shared_prefs/SecureStore.xml"}"#,
+            ]
+        );
+        Box::new(d).quit().await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn android_without_delete_file_is_unsupported_and_says_what_to_use() {
+        for (server, says) in [
+            (DeleteFile::Unknown, "this server has no mobile: deleteFile"),
+            (DeleteFile::NotDebuggable, "needs a debuggable build"),
+        ] {
+            let (mut d, _m) = device(server).await;
+            let e = d.clear_keychain().await.unwrap_err();
+            let DriverError::Unsupported { command, message } = &e else {
+                panic!("{e:?}")
+            };
+            assert_eq!(command, "clearKeychain");
+            assert!(message.contains(says), "{message}");
+            assert!(message.contains("clearState"), "{message}");
+            assert!(message.contains("shared_prefs/SecureStore.xml"), "{message}");
+            Box::new(d).quit().await.unwrap();
+        }
     }
 }
