@@ -9,7 +9,7 @@
 //!   the app state, `pm clear` wipes its data.
 //! - Session storage: `exec-out run-as PKG cat shared_prefs/SecureStore.xml` (debuggable
 //!   builds), read as expo-secure-store entries (the values stay encrypted; only their digests
-//!   are recorded).
+//!   are recorded); `clearKeychain` stops the app and deletes that file (`run-as PKG rm -f`).
 //! - Device: `svc wifi|data`, `input keyevent HOME|BACK`, `am start -a VIEW -d URL`, and a
 //!   background `logcat` of the `ReactNativeJS` tag.
 //!
@@ -349,9 +349,39 @@ impl Device for AndroidHost {
         Ok(())
     }
 
+    /// Android has no keychain: expo-secure-store keeps its entries in the app's
+    /// SharedPreferences file SecureStore.xml. The app is stopped first (a running app holds
+    /// its preferences in memory and writes them all back with its next write), then the file
+    /// is deleted through `run-as`; a release build, which `run-as` refuses, is `Unsupported`.
     async fn clear_keychain(&mut self) -> Result<(), DriverError> {
-        // Android has no keychain: expo-secure-store data is app data, cleared by clearState.
-        Ok(())
+        self.shell(adb::force_stop_args(&self.serial, &self.package)).await?;
+        self.stopped = true;
+        let out = adb(adb::delete_secure_store_args(&self.serial, &self.package))
+            .run_unchecked_async(TIMEOUT)
+            .await?;
+        let text = format!("{}\n{}", out.stdout_text(), out.stderr);
+        match adb::run_as_error(&self.package, &text) {
+            Some(refusal @ HostError::NotDebuggable { .. }) => Err(DriverError::Unsupported {
+                command: "clearKeychain".into(),
+                message: format!(
+                    "{refusal}; expo-secure-store on Android keeps its entries in the app's SharedPreferences \
+                     (shared_prefs/SecureStore.xml): clearState (pm clear) clears them with the rest of the app's data"
+                ),
+            }),
+            Some(other) => Err(other.into()),
+            None if !out.success() => Err(HostError::Failed {
+                command: format!(
+                    "adb -s {} shell run-as {} rm -f {}",
+                    self.serial,
+                    self.package,
+                    adb::SECURE_STORE_PREFS
+                ),
+                status: out.status,
+                stderr: text.trim().to_string(),
+            }
+            .into()),
+            None => Ok(()),
+        }
     }
 
     async fn background(&mut self, seconds: f64) -> Result<(), DriverError> {

@@ -597,6 +597,12 @@ pub fn read_secure_store_exec_out_args(serial: &str, package: &str) -> Vec<Strin
     adb_exec_out_args(serial, &["run-as", package, "cat", SECURE_STORE_PREFS])
 }
 
+/// `run-as PKG rm -f shared_prefs/SecureStore.xml`: deletes expo-secure-store's entries
+/// (debuggable builds only; no error when there is no such file).
+pub fn delete_secure_store_args(serial: &str, package: &str) -> Vec<String> {
+    adb_shell_args(serial, &["run-as", package, "rm", "-f", SECURE_STORE_PREFS])
+}
+
 /// Follows the JS console log from `since` (UNIX seconds): `logcat -v threadtime -T SECS.mmm
 /// ReactNativeJS:V *:S`.
 pub fn logcat_follow_args(serial: &str, since_unix_ms: u64) -> Vec<String> {
