@@ -267,6 +267,8 @@ pub trait Device: Send {
     async fn terminate_app(&mut self) -> Result<bool, DriverError>;
     async fn app_state(&mut self) -> Result<i64, DriverError>;
     async fn clear_app(&mut self) -> Result<(), DriverError>;
+    /// Clears the app's secure storage: the simulator's keychain on iOS; on Android, which has
+    /// none, expo-secure-store's SharedPreferences file, after stopping the app.
     async fn clear_keychain(&mut self) -> Result<(), DriverError>;
     async fn background(&mut self, seconds: f64) -> Result<(), DriverError>;
     async fn set_network(&mut self, online: bool) -> Result<(), DriverError>;

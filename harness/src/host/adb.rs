@@ -212,10 +212,9 @@ pub fn run_as_error(package: &str, text: &str) -> Option<HostError> {
             output: line.to_string(),
         })
     } else {
-        Some(HostError::Failed {
-            command: format!("run-as {package}"),
-            status: None,
-            stderr: line.to_string(),
+        Some(HostError::RunAs {
+            package: package.to_string(),
+            said: line.to_string(),
         })
     }
 }
@@ -740,7 +739,8 @@ mod tests {
         assert!(matches!(err, HostError::NotDebuggable { .. }), "{err:?}");
         assert!(err.to_string().contains("the build must be debuggable"), "{err}");
         let other = run_as_error("p", "run-as: unknown package: p\n").unwrap();
-        assert!(other.to_string().contains("unknown package"), "{other}");
+        assert_eq!(other.to_string(), "`run-as p` refused: run-as: unknown package: p");
+        assert!(other.hint().unwrap().contains("install the app"), "{other}");
     }
 
     #[test]

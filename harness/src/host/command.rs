@@ -65,6 +65,9 @@ pub enum HostError {
         "run-as refused for {package}: the build must be debuggable (android:debuggable, e.g. a debug or dev-client build) to read its files without root; device said: {output}"
     )]
     NotDebuggable { package: String, output: String },
+    /// `run-as` refused for another reason (an unknown package, a device without `run-as`).
+    #[error("`run-as {package}` refused: {said}")]
+    RunAs { package: String, said: String },
     /// Text `adb shell input text` cannot type (it takes printable ASCII only).
     #[error("`adb shell input text` can only type printable ASCII, {}; use backend appium or appium+host for this text", match shown {
         Some(c) => format!("not {c:?}"),
@@ -467,6 +470,7 @@ impl HostError {
     pub fn hint(&self) -> Option<&'static str> {
         let text = match self {
             HostError::Failed { stderr, .. } => stderr.as_str(),
+            HostError::RunAs { said, .. } => said.as_str(),
             HostError::Timeout { .. } => {
                 return Some("the device did not answer in time: check that it is booted and responsive");
             }
