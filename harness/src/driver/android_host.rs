@@ -9,7 +9,7 @@
 //!   the app state, `pm clear` wipes its data.
 //! - Session storage: `exec-out run-as PKG cat shared_prefs/SecureStore.xml` (debuggable
 //!   builds), read as expo-secure-store entries (the values stay encrypted; only their digests
-//!   are recorded).
+//!   are recorded); `clearKeychain` stops the app and deletes that file (`run-as PKG rm -f`).
 //! - Device: `svc wifi|data`, `input keyevent HOME|BACK`, `am start -a VIEW -d URL`, and a
 //!   background `logcat` of the `ReactNativeJS` tag.
 //!
@@ -18,7 +18,7 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use crate::driver::{Device, DriverError, StorageRead};
+use crate::driver::{Device, DriverError, SetupError, StorageRead};
 use crate::flow::model::Permission;
 use crate::host::adb;
 use crate::host::command::{Cmd, HostError, LineStream};
@@ -55,54 +55,37 @@ impl AndroidHost {
     pub async fn open(device: &EmulatorRef, package: &str) -> Result<AndroidHost, DriverError> {
         let serial = match device {
             EmulatorRef::Serial(s) => s.clone(),
-            EmulatorRef::Avd(avd) => {
-                return Err(DriverError::Host(format!(
-                    "backend host drives a running emulator by its adb serial, but the profile names the AVD {avd}: \
-                     start it (emulator -avd {avd}) and write its serial in the profile (serial: emulator-5554; \
-                     `harness devices` lists them)"
-                )));
-            }
+            EmulatorRef::Avd(avd) => return Err(SetupError::AvdWithoutSerial { avd: avd.clone() }.into()),
         };
         if package.is_empty() {
-            return Err(DriverError::Host(
-                "the flow's app profile has no android.package: backend host needs it".into(),
-            ));
+            return Err(SetupError::NoAppId {
+                field: "android.package",
+            }
+            .into());
         }
         let out = adb(adb::devices_args()).run_async(TIMEOUT).await?;
         let devices = adb::parse_devices(&out.stdout_text())?;
         match devices.iter().find(|d| d.serial == serial) {
             None => {
-                let seen: Vec<&str> = devices.iter().map(|d| d.serial.as_str()).collect();
-                return Err(DriverError::Host(format!(
-                    "adb does not see {serial} (`adb devices -l` lists: {}): start the emulator, or fix serial in the device profile",
-                    if seen.is_empty() {
-                        "nothing".to_string()
-                    } else {
-                        seen.join(", ")
-                    }
-                )));
+                let seen = devices.iter().map(|d| d.serial.clone()).collect();
+                return Err(SetupError::NotAttached { serial, seen }.into());
             }
             Some(d) if d.state != adb::AdbState::Device => {
-                return Err(DriverError::Host(format!(
-                    "{serial} is {} in `adb devices -l`: {}",
-                    d.state.as_str(),
-                    match d.state {
-                        adb::AdbState::Unauthorized => "accept the USB debugging prompt on the device",
-                        adb::AdbState::Offline => "wait for it to finish booting, or run `adb reconnect`",
-                        _ => "bring it to the `device` state (booted, authorised) and retry",
-                    }
-                )));
+                return Err(SetupError::NotReady {
+                    serial,
+                    state: d.state.clone(),
+                }
+                .into());
             }
             Some(_) => {}
         }
         let out = adb(adb::resolve_activity_args(&serial, package))
             .run_async(TIMEOUT)
             .await?;
-        let component = adb::parse_resolve_activity(&out.stdout_text()).ok_or_else(|| {
-            DriverError::Host(format!(
-                "{package} has no launcher activity on {serial} (`cmd package resolve-activity --brief {package}` said {:?}): install the app first (adb install app.apk)",
-                out.stdout_text().trim()
-            ))
+        let component = adb::parse_resolve_activity(&out.stdout_text()).ok_or_else(|| SetupError::NotInstalled {
+            package: package.to_string(),
+            serial: serial.clone(),
+            said: out.stdout_text().trim().to_string(),
         })?;
         let now_ms = SystemTime::now()
             .duration_since(UNIX_EPOCH)
@@ -163,10 +146,12 @@ impl AndroidHost {
             return Ok(started);
         }
         if started.status != "ok" {
-            return Err(DriverError::Host(format!(
-                "`am start -W -n {}` on {} reported Status: {}",
-                self.component, self.serial, started.status
-            )));
+            return Err(HostError::Unexpected {
+                command: format!("adb -s {} shell am start -W -n {}", self.serial, self.component),
+                expected: "Status: ok",
+                said: format!("Status: {}", started.status),
+            }
+            .into());
         }
         let is_cold = match started.launch_state.as_deref() {
             Some(state) => state.eq_ignore_ascii_case("COLD"),
@@ -224,18 +209,23 @@ impl Device for AndroidHost {
             }
         };
         let out = adb(adb::cat_args(&self.serial, &path)).run_async(TIMEOUT).await?;
-        String::from_utf8(out.stdout)
-            .map_err(|_| DriverError::Host(format!("the UI dump {path} on {} is not UTF-8 text", self.serial)))
+        String::from_utf8(out.stdout).map_err(|_| {
+            HostError::Parse {
+                command: format!("adb -s {} exec-out cat {path}", self.serial),
+                what: "the UI dump is not UTF-8 text".into(),
+            }
+            .into()
+        })
     }
 
     async fn screenshot(&mut self) -> Result<Vec<u8>, DriverError> {
         let out = adb(adb::screencap_args(&self.serial)).run_async(TIMEOUT).await?;
         if !out.stdout.starts_with(b"\x89PNG\r\n\x1a\n") {
-            return Err(DriverError::Host(format!(
-                "`adb -s {} exec-out screencap -p` did not return a PNG ({} bytes)",
-                self.serial,
-                out.stdout.len()
-            )));
+            return Err(HostError::Parse {
+                command: format!("adb -s {} exec-out screencap -p", self.serial),
+                what: format!("not a PNG ({} bytes)", out.stdout.len()),
+            }
+            .into());
         }
         Ok(out.stdout)
     }
@@ -247,17 +237,10 @@ impl Device for AndroidHost {
     }
 
     async fn type_text(&mut self, text: &str, sensitive: bool) -> Result<(), DriverError> {
-        let chunks = adb::text_chunks(text).map_err(|e| {
-            if sensitive {
-                // The error quotes the offending character: never for a secret.
-                DriverError::Host(
-                    "`adb shell input text` can only type printable ASCII, and this secret has other characters; \
-                     use backend appium or appium+host"
-                        .into(),
-                )
-            } else {
-                e.into()
-            }
+        let chunks = adb::text_chunks(text).map_err(|e| match e {
+            // The error quotes the offending character: never for a secret.
+            HostError::Untypeable { .. } if sensitive => HostError::Untypeable { shown: None },
+            other => other,
         })?;
         for chunk in chunks {
             adb(adb::input_text_args(&self.serial, &chunk))
@@ -355,20 +338,50 @@ impl Device for AndroidHost {
     async fn clear_app(&mut self) -> Result<(), DriverError> {
         let said = self.shell(adb::pm_clear_args(&self.serial, &self.package)).await?;
         if !said.contains("Success") {
-            return Err(DriverError::Host(format!(
-                "`pm clear {}` on {} did not report Success: {:?}",
-                self.package,
-                self.serial,
-                said.trim()
-            )));
+            return Err(HostError::Unexpected {
+                command: format!("adb -s {} shell pm clear {}", self.serial, self.package),
+                expected: "Success",
+                said: said.trim().to_string(),
+            }
+            .into());
         }
         self.stopped = true;
         Ok(())
     }
 
+    /// Android has no keychain: expo-secure-store keeps its entries in the app's
+    /// SharedPreferences file SecureStore.xml. The app is stopped first (a running app holds
+    /// its preferences in memory and writes them all back with its next write), then the file
+    /// is deleted through `run-as`; a release build, which `run-as` refuses, is `Unsupported`.
     async fn clear_keychain(&mut self) -> Result<(), DriverError> {
-        // Android has no keychain: expo-secure-store data is app data, cleared by clearState.
-        Ok(())
+        self.shell(adb::force_stop_args(&self.serial, &self.package)).await?;
+        self.stopped = true;
+        let out = adb(adb::delete_secure_store_args(&self.serial, &self.package))
+            .run_unchecked_async(TIMEOUT)
+            .await?;
+        let text = format!("{}\n{}", out.stdout_text(), out.stderr);
+        match adb::run_as_error(&self.package, &text) {
+            Some(refusal @ HostError::NotDebuggable { .. }) => Err(DriverError::Unsupported {
+                command: "clearKeychain".into(),
+                message: format!(
+                    "{refusal}; expo-secure-store on Android keeps its entries in the app's SharedPreferences \
+                     (shared_prefs/SecureStore.xml): clearState (pm clear) clears them with the rest of the app's data"
+                ),
+            }),
+            Some(other) => Err(other.into()),
+            None if !out.success() => Err(HostError::Failed {
+                command: format!(
+                    "adb -s {} shell run-as {} rm -f {}",
+                    self.serial,
+                    self.package,
+                    adb::SECURE_STORE_PREFS
+                ),
+                status: out.status,
+                stderr: text.trim().to_string(),
+            }
+            .into()),
+            None => Ok(()),
+        }
     }
 
     async fn background(&mut self, seconds: f64) -> Result<(), DriverError> {

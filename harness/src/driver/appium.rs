@@ -87,41 +87,65 @@ fn retry_elsewhere(e: &WebDriverError) -> bool {
     )
 }
 
-/// Maps a thirtyfour error to what it means for a run.
+/// Maps a thirtyfour error to what it means for a run. Session and server errors keep it as
+/// their source; `Unsupported` and `Command` carry the server's message.
 pub fn classify(command: &str, e: WebDriverError) -> DriverError {
+    classify_or(command, e, |message, _| DriverError::Command {
+        command: command.to_string(),
+        message,
+    })
+}
+
+/// [`classify`], with `other` building the error for what is neither unsupported nor a
+/// session or server problem (its message and the thirtyfour error).
+fn classify_or(
+    command: &str,
+    e: WebDriverError,
+    other: impl FnOnce(String, WebDriverError) -> DriverError,
+) -> DriverError {
+    enum Kind {
+        Unsupported,
+        Lost,
+        NotCreated,
+        Unreachable,
+        Other,
+    }
     let info_msg = |i: &thirtyfour::error::WebDriverErrorInfo| i.value.message.clone();
-    match e.as_inner() {
+    let (kind, message) = match e.as_inner() {
         WebDriverErrorInner::UnsupportedOperation(i)
         | WebDriverErrorInner::UnknownCommand(i)
-        | WebDriverErrorInner::UnknownMethod(i) => DriverError::Unsupported {
-            command: command.to_string(),
-            message: info_msg(i),
-        },
-        WebDriverErrorInner::InvalidSessionId(i) => DriverError::SessionLost(info_msg(i)),
-        WebDriverErrorInner::SessionNotCreated(i) => DriverError::SessionNotCreated(info_msg(i)),
-        WebDriverErrorInner::SessionCreateError(m) => DriverError::SessionNotCreated(m.clone()),
+        | WebDriverErrorInner::UnknownMethod(i) => (Kind::Unsupported, info_msg(i)),
+        WebDriverErrorInner::InvalidSessionId(i) => (Kind::Lost, info_msg(i)),
+        WebDriverErrorInner::SessionNotCreated(i) => (Kind::NotCreated, info_msg(i)),
+        WebDriverErrorInner::SessionCreateError(m) => (Kind::NotCreated, m.clone()),
         WebDriverErrorInner::RequestFailed(m) | WebDriverErrorInner::HttpError(m) | WebDriverErrorInner::Timeout(m) => {
-            DriverError::Unreachable(m.clone())
+            (Kind::Unreachable, m.clone())
         }
         WebDriverErrorInner::FatalError(m)
         | WebDriverErrorInner::CommandSendError(m)
-        | WebDriverErrorInner::CommandRecvError(m) => DriverError::SessionLost(m.clone()),
-        WebDriverErrorInner::UnknownResponse(status, body) => {
-            DriverError::Unreachable(format!("HTTP {status}: {}", body.chars().take(200).collect::<String>()))
-        }
-        other => DriverError::Command {
+        | WebDriverErrorInner::CommandRecvError(m) => (Kind::Lost, m.clone()),
+        WebDriverErrorInner::UnknownResponse(status, body) => (
+            Kind::Unreachable,
+            format!("HTTP {status}: {}", body.chars().take(200).collect::<String>()),
+        ),
+        WebDriverErrorInner::InvalidArgument(i)
+        | WebDriverErrorInner::NoSuchElement(i)
+        | WebDriverErrorInner::StaleElementReference(i)
+        | WebDriverErrorInner::InvalidElementState(i)
+        | WebDriverErrorInner::InvalidSelector(i)
+        | WebDriverErrorInner::UnknownError(i)
+        | WebDriverErrorInner::JavascriptError(i) => (Kind::Other, info_msg(i)),
+        _ => (Kind::Other, e.to_string().lines().next().unwrap_or("error").to_string()),
+    };
+    match kind {
+        Kind::Unsupported => DriverError::Unsupported {
             command: command.to_string(),
-            message: match other {
-                WebDriverErrorInner::InvalidArgument(i)
-                | WebDriverErrorInner::NoSuchElement(i)
-                | WebDriverErrorInner::StaleElementReference(i)
-                | WebDriverErrorInner::InvalidElementState(i)
-                | WebDriverErrorInner::InvalidSelector(i)
-                | WebDriverErrorInner::UnknownError(i)
-                | WebDriverErrorInner::JavascriptError(i) => info_msg(i),
-                _ => e.to_string().lines().next().unwrap_or("error").to_string(),
-            },
+            message,
         },
+        Kind::Lost => DriverError::SessionLost { message, source: e },
+        Kind::NotCreated => DriverError::SessionNotCreated { message, source: e },
+        Kind::Unreachable => DriverError::Unreachable { message, source: e },
+        Kind::Other => other(message, e),
     }
 }
 
@@ -129,13 +153,20 @@ impl AppiumDevice {
     /// Opens a session.
     pub async fn connect(spec: &SessionSpec) -> Result<Self, DriverError> {
         let caps = Capabilities::from(spec.capabilities.clone());
+        let client = AppiumTransport::new(Duration::from_secs(120)).map_err(|source| DriverError::HttpClient {
+            url: spec.url.clone(),
+            source,
+        })?;
         let driver = WebDriver::builder(spec.url.as_str(), caps)
-            .client(AppiumTransport::new(Duration::from_secs(120)))
+            .client(client)
             .connect()
             .await
-            .map_err(|e| match classify("new session", e) {
-                DriverError::Command { message, .. } => DriverError::SessionNotCreated(message),
-                other => other,
+            // Whatever else the server answers to `POST /session` is a refusal.
+            .map_err(|e| {
+                classify_or("new session", e, |message, source| DriverError::SessionNotCreated {
+                    message,
+                    source,
+                })
             })?;
         Ok(AppiumDevice {
             driver,
@@ -182,6 +213,37 @@ impl AppiumDevice {
             .await
             .map_err(|e| classify(name, e))?;
         r.value_json().map_err(|e| classify(name, e))
+    }
+
+    /// `clearKeychain` on Android, which has no keychain: expo-secure-store keeps its entries in
+    /// the app's SharedPreferences file `shared_prefs/SecureStore.xml` (the key that encrypts
+    /// them stays in the Android Keystore, useless without them). The app is stopped first, as
+    /// a running app holds its preferences in memory and writes them all back with its next
+    /// write; then the file is deleted (`mobile: deleteFile @<package>/…`, through `run-as`).
+    /// A server without `deleteFile`, or a release build that `run-as` refuses, is
+    /// `Unsupported`, saying what clears the entries instead.
+    async fn clear_secure_store(&mut self) -> Result<(), DriverError> {
+        const INSTEAD: &str = "expo-secure-store on Android keeps its entries in the app's SharedPreferences \
+                               (shared_prefs/SecureStore.xml): clearState (mobile: clearApp) clears them with \
+                               the rest of the app's data";
+        let path = format!("@{}/{}", self.app_id, crate::host::adb::SECURE_STORE_PREFS);
+        self.mobile(MobileCommand::terminate_app(self.platform, &self.app_id))
+            .await?;
+        match self.mobile(MobileCommand::delete_file(&path)).await {
+            Ok(_) => Ok(()),
+            Err(DriverError::Unsupported { message, .. }) => Err(DriverError::Unsupported {
+                command: "clearKeychain".into(),
+                message: format!("this server has no mobile: deleteFile ({message}); {INSTEAD}"),
+            }),
+            // UiAutomator2 reaches the app's files through run-as, which needs a debuggable build.
+            Err(DriverError::Command { message, .. }) => Err(DriverError::Unsupported {
+                command: "clearKeychain".into(),
+                message: format!(
+                    "mobile: deleteFile {path} failed, which needs a debuggable build ({message}); {INSTEAD}"
+                ),
+            }),
+            Err(e) => Err(e),
+        }
     }
 
     /// Runs a `mobile:` command; a method the server lacks is `Unsupported` naming it.
@@ -337,8 +399,7 @@ impl Device for AppiumDevice {
     async fn clear_keychain(&mut self) -> Result<(), DriverError> {
         match self.platform {
             Platform::Ios => self.mobile(MobileCommand::clear_keychains()).await.map(|_| ()),
-            // Android has no keychain: secure-store data is app data, cleared by clearState.
-            Platform::Android => Ok(()),
+            Platform::Android => self.clear_secure_store().await,
         }
     }
 
@@ -396,7 +457,7 @@ impl Device for AppiumDevice {
         }
         match self.platform {
             Platform::Android => {
-                let path = format!("@{}/shared_prefs/SecureStore.xml", self.app_id);
+                let path = format!("@{}/{}", self.app_id, crate::host::adb::SECURE_STORE_PREFS);
                 match self.mobile(MobileCommand::pull_file(&path)).await {
                     Ok(v) => {
                         let b64 = v.as_str().unwrap_or("");
@@ -628,5 +689,227 @@ mod typing_tests {
              search parameters."
         );
         Box::new(d).quit().await.unwrap();
+    }
+}
+
+/// How server and session failures become [`DriverError`]s, with their causes.
+#[cfg(test)]
+mod error_tests {
+    use std::error::Error as _;
+
+    use axum::Json;
+    use axum::http::StatusCode;
+    use thirtyfour::error::{WebDriverErrorInfo, WebDriverErrorValue};
+
+    use super::*;
+
+    fn info(status: u16, error: &str, message: &str) -> WebDriverErrorInfo {
+        WebDriverErrorInfo {
+            status,
+            error: error.into(),
+            value: WebDriverErrorValue::new(message.into()),
+        }
+    }
+
+    fn spec(url: String) -> SessionSpec {
+        SessionSpec {
+            url,
+            platform: Platform::Android,
+            app_id: "com.example".into(),
+            capabilities: Map::new(),
+            is_virtual: false,
+        }
+    }
+
+    #[test]
+    fn session_and_server_errors_keep_the_webdriver_error() {
+        let lost = classify(
+            "tap",
+            WebDriverError::InvalidSessionId(info(404, "invalid session id", "session gone")),
+        );
+        assert_eq!(lost.to_string(), "the device session was lost: session gone");
+        let cause = lost.source().and_then(|s| s.downcast_ref::<WebDriverError>()).unwrap();
+        assert!(matches!(cause.as_inner(), WebDriverErrorInner::InvalidSessionId(_)));
+        assert!(lost.is_infrastructure());
+
+        let gateway = classify(
+            "page source",
+            WebDriverError::UnknownResponse(502, "<html>bad gateway".into()),
+        );
+        assert!(
+            matches!(&gateway, DriverError::Unreachable { message, .. } if message == "HTTP 502: <html>bad gateway"),
+            "{gateway:?}"
+        );
+
+        // The two shapes the executor matches on carry the server's message.
+        let e = classify(
+            "mobile: x",
+            WebDriverError::UnknownMethod(info(405, "unknown method", "not implemented")),
+        );
+        assert!(
+            matches!(&e, DriverError::Unsupported { command, message } if command == "mobile: x" && message == "not implemented"),
+            "{e:?}"
+        );
+        let e = classify(
+            "element click",
+            WebDriverError::NoSuchElement(info(404, "no such element", "nothing there")),
+        );
+        assert!(
+            matches!(&e, DriverError::Command { command, message } if command == "element click" && message == "nothing there"),
+            "{e:?}"
+        );
+        assert!(!e.is_infrastructure());
+    }
+
+    #[tokio::test]
+    async fn an_unreachable_server_says_why() {
+        // A port nobody listens on.
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let e = AppiumDevice::connect(&spec(format!("http://127.0.0.1:{port}")))
+            .await
+            .err()
+            .unwrap();
+        let DriverError::Unreachable { message, source } = &e else {
+            panic!("{e:?}")
+        };
+        assert!(message.to_lowercase().contains("connection refused"), "{message}");
+        assert!(matches!(source.as_inner(), WebDriverErrorInner::HttpError(_)));
+    }
+
+    #[tokio::test]
+    async fn a_refused_session_is_session_not_created() {
+        let app = axum::Router::new().fallback(|| async {
+            (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                Json(json!({"value": {"error": "unknown error", "message": "no device is free"}})),
+            )
+        });
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        let e = AppiumDevice::connect(&spec(url)).await.err().unwrap();
+        assert_eq!(
+            e.to_string(),
+            "the device refused to start a session: no device is free"
+        );
+        let cause = e.source().and_then(|s| s.downcast_ref::<WebDriverError>()).unwrap();
+        assert!(matches!(cause.as_inner(), WebDriverErrorInner::UnknownError(_)));
+    }
+}
+
+/// `clearKeychain` on Android against scripted servers.
+#[cfg(test)]
+mod clear_keychain_tests {
+    use std::sync::Mutex;
+
+    use axum::Json;
+    use axum::body::Bytes;
+    use axum::extract::State;
+    use axum::http::{Method, StatusCode, Uri};
+
+    use super::*;
+
+    /// How the server answers `mobile: deleteFile`.
+    #[derive(Clone, Copy)]
+    enum DeleteFile {
+        Deletes,
+        /// No such method (the fake driver, other drivers).
+        Unknown,
+        /// UiAutomator2 on a release build: run-as refuses.
+        NotDebuggable,
+    }
+
+    struct Mock {
+        delete_file: DeleteFile,
+        log: Mutex<Vec<String>>,
+    }
+
+    async fn handle(State(m): State<Arc<Mock>>, method: Method, uri: Uri, body: Bytes) -> (StatusCode, Json<Value>) {
+        let body: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+        let ok = |v: Value| (StatusCode::OK, Json(json!({ "value": v })));
+        let error =
+            |status, error: &str, message: &str| (status, Json(json!({"value": {"error": error, "message": message}})));
+        match (method.as_str(), uri.path().trim_start_matches("/session/s1")) {
+            ("POST", "/session") => ok(json!({"sessionId": "s1", "capabilities": {}})),
+            ("POST", "/timeouts") | ("DELETE", "") => ok(Value::Null),
+            ("POST", "/execute/sync") => {
+                let script = body["script"].as_str().unwrap_or("").to_string();
+                let args = &body["args"][0];
+                m.log.lock().unwrap().push(format!("{script} {args}"));
+                match (script.as_str(), m.delete_file) {
+                    ("mobile: terminateApp", _) => ok(json!(true)),
+                    ("mobile: deleteFile", DeleteFile::Deletes) => ok(json!(true)),
+                    ("mobile: deleteFile", DeleteFile::Unknown) => error(
+                        StatusCode::NOT_FOUND,
+                        "unknown method",
+                        "Unknown mobile command \"deleteFile\"",
+                    ),
+                    ("mobile: deleteFile", DeleteFile::NotDebuggable) => error(
+                        StatusCode::INTERNAL_SERVER_ERROR,
+                        "unknown error",
+                        "Cannot access the container of 'com.example' application. Is the application installed \
+                         and has 'debuggable' build option set to true?",
+                    ),
+                    _ => error(StatusCode::NOT_FOUND, "unknown method", "no such method"),
+                }
+            }
+            _ => error(StatusCode::NOT_FOUND, "unknown command", "no such route"),
+        }
+    }
+
+    async fn device(delete_file: DeleteFile) -> (AppiumDevice, Arc<Mock>) {
+        let mock = Arc::new(Mock {
+            delete_file,
+            log: Mutex::new(vec![]),
+        });
+        let app = axum::Router::new().fallback(handle).with_state(mock.clone());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        let spec = SessionSpec {
+            url,
+            platform: Platform::Android,
+            app_id: "com.example".into(),
+            capabilities: Map::new(),
+            is_virtual: false,
+        };
+        (AppiumDevice::connect(&spec).await.unwrap(), mock)
+    }
+
+    #[tokio::test]
+    async fn android_stops_the_app_then_deletes_secure_store_xml() {
+        let (mut d, m) = device(DeleteFile::Deletes).await;
+        d.clear_keychain().await.unwrap();
+        assert_eq!(
+            *m.log.lock().unwrap(),
+            [
+                r#"mobile: terminateApp {"appId":"com.example"}"#,
+                r#"mobile: deleteFile {"remotePath":"@com.example/shared_prefs/SecureStore.xml"}"#,
+            ]
+        );
+        Box::new(d).quit().await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn android_without_delete_file_is_unsupported_and_says_what_to_use() {
+        for (server, says) in [
+            (DeleteFile::Unknown, "this server has no mobile: deleteFile"),
+            (DeleteFile::NotDebuggable, "needs a debuggable build"),
+        ] {
+            let (mut d, _m) = device(server).await;
+            let e = d.clear_keychain().await.unwrap_err();
+            let DriverError::Unsupported { command, message } = &e else {
+                panic!("{e:?}")
+            };
+            assert_eq!(command, "clearKeychain");
+            assert!(message.contains(says), "{message}");
+            assert!(message.contains("clearState"), "{message}");
+            assert!(message.contains("shared_prefs/SecureStore.xml"), "{message}");
+            Box::new(d).quit().await.unwrap();
+        }
     }
 }

@@ -799,7 +799,7 @@ mod tests {
         });
         d.fail_once(
             |e| matches!(e, FakeEvent::Tap { .. }),
-            || DriverError::SessionLost("gone".into()),
+            || DriverError::session_lost("gone"),
         );
         d.fail(
             |e| *e == FakeEvent::Terminate,
@@ -808,7 +808,7 @@ mod tests {
                 message: "no".into(),
             },
         );
-        assert!(matches!(d.press(1, 1, 60).await, Err(DriverError::SessionLost(_))));
+        assert!(matches!(d.press(1, 1, 60).await, Err(DriverError::SessionLost { .. })));
         assert_eq!(d.source().await.unwrap(), "signed-out", "a failed call does not react");
         d.press(1, 1, 60).await.unwrap();
         assert_eq!(d.source().await.unwrap(), "signed-in");

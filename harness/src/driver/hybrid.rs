@@ -1,6 +1,7 @@
 //! `backend: appium+host`: Appium for what it does (the screen, the app's lifecycle), the
 //! host tools for what it cannot do well: secure storage (the simulator keychain database,
-//! `run-as` SecureStore.xml), clearing the keychain (`simctl keychain reset`), and the app's
+//! `run-as` SecureStore.xml), clearing the keychain (`simctl keychain reset`, or deleting
+//! SecureStore.xml through `run-as`), and the app's
 //! JS log (`log stream`, `logcat`).
 
 use crate::driver::{Device, DriverError, StorageRead};

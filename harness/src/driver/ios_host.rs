@@ -18,7 +18,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use crate::driver::{Device, DriverError, StorageRead};
+use crate::driver::{Device, DriverError, SetupError, StorageRead};
 use crate::flow::model::Permission;
 use crate::host::command::{Cmd, LineStream};
 use crate::host::{keychain, simctl};
@@ -86,9 +86,11 @@ fn private_dir() -> Result<PathBuf, DriverError> {
     #[cfg(unix)]
     std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
     // `create` (not `create_all`) fails when the path exists, so nothing planted there is used.
-    builder
-        .create(&dir)
-        .map_err(|e| DriverError::Host(format!("cannot create {}: {e}", dir.display())))?;
+    builder.create(&dir).map_err(|source| DriverError::Io {
+        action: "create",
+        path: dir.clone(),
+        source,
+    })?;
     Ok(dir)
 }
 
@@ -114,9 +116,7 @@ impl IosHost {
         names: StorageNames,
     ) -> Result<IosHost, DriverError> {
         if bundle_id.is_empty() {
-            return Err(DriverError::Host(
-                "the flow's app profile has no ios.bundleId: backend host needs it".into(),
-            ));
+            return Err(SetupError::NoAppId { field: "ios.bundleId" }.into());
         }
         let out = xcrun(simctl::list_args()).run_async(TIMEOUT).await?;
         let sims = simctl::parse_list(&out.stdout_text())?;
@@ -183,9 +183,7 @@ pub fn data_dir(sim: &simctl::Simulator) -> Result<PathBuf, DriverError> {
     match &sim.data_path {
         Some(p) => Ok(PathBuf::from(p)),
         None => {
-            let home = std::env::var_os("HOME").map(PathBuf::from).ok_or_else(|| {
-                DriverError::Host("HOME is not set: cannot find the simulator's data directory".into())
-            })?;
+            let home = std::env::var_os("HOME").map(PathBuf::from).ok_or(SetupError::NoHome)?;
             Ok(keychain::default_data_dir(&home, &sim.udid))
         }
     }
@@ -211,17 +209,11 @@ pub fn pick<'a>(
         }
     };
     found.ok_or_else(|| {
-        let wanted = match device {
-            SimulatorRef::Udid(u) => format!("udid {u}"),
-            SimulatorRef::DeviceName(n) => match os_version {
-                Some(v) => format!("an available \"{n}\" with iOS {v}"),
-                None => format!("an available \"{n}\""),
-            },
-        };
-        DriverError::Host(format!(
-            "`xcrun simctl list -j devices` has no simulator with {wanted}: create it in Xcode, \
-             or pick one that `harness devices` lists"
-        ))
+        SetupError::NoSimulator {
+            device: device.clone(),
+            os_version: os_version.map(str::to_string),
+        }
+        .into()
     })
 }
 
@@ -247,8 +239,11 @@ impl Device for IosHost {
             .run_async(TIMEOUT)
             .await?;
         // A screenshot file is small: read in place rather than on the blocking pool.
-        let bytes = std::fs::read(&path)
-            .map_err(|e| DriverError::Host(format!("`xcrun simctl io screenshot` wrote no file {path_text}: {e}")));
+        let bytes = std::fs::read(&path).map_err(|source| DriverError::Io {
+            action: "read the screenshot `xcrun simctl io screenshot` wrote to",
+            path: path.clone(),
+            source,
+        });
         let _ = std::fs::remove_file(&path);
         bytes
     }
@@ -369,9 +364,15 @@ impl Device for IosHost {
     async fn secure_storage(&mut self) -> Result<StorageRead, DriverError> {
         let db = self.keychain_db();
         let bundle_id = self.bundle_id.clone();
+        let path = db.clone();
         let items = tokio::task::spawn_blocking(move || keychain::read_items(&db, &bundle_id))
             .await
-            .map_err(|e| DriverError::Host(format!("reading the keychain failed: {e}")))??;
+            .map_err(|e| DriverError::Io {
+                action: "read the keychain database",
+                path,
+                // The read panicked or was cancelled: the task's error is the cause.
+                source: std::io::Error::other(e),
+            })??;
         Ok(StorageRead {
             source: crate::driver::StorageSource::KeychainDb,
             entries: keychain::entries(&items, &self.names.keys, &self.names.services),

@@ -2,7 +2,8 @@
 //!
 //! XCUITest names the app `bundleId`, UiAutomator2 `appId`; methods differ per platform
 //! (`launchApp` exists on iOS, Android uses `activateApp`; `clearKeychains` is iOS-only,
-//! `setConnectivity` Android-only on real drivers). The virtual farm implements the same
+//! `setConnectivity` Android-only on real drivers; Android's `clearKeychain` is
+//! `deleteFile @<package>/shared_prefs/SecureStore.xml`). The virtual farm implements the same
 //! names plus `virtualSecureStore` and `virtualState`.
 
 use serde_json::{Map, Value, json};
@@ -75,6 +76,13 @@ impl MobileCommand {
         let mut m = Map::new();
         m.insert("remotePath".into(), json!(remote_path));
         cmd("pullFile", m)
+    }
+    /// Deletes a file; `@<package>/<path>` is a file of the app's data folder (Android,
+    /// through `run-as`: debuggable builds only). Returns whether the file existed.
+    pub fn delete_file(remote_path: &str) -> Self {
+        let mut m = Map::new();
+        m.insert("remotePath".into(), json!(remote_path));
+        cmd("deleteFile", m)
     }
     pub fn press_key(keycode: i64) -> Self {
         let mut m = Map::new();

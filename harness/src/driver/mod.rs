@@ -18,47 +18,148 @@ pub mod mobile;
 pub mod select;
 pub mod transport;
 
+use std::path::PathBuf;
+
+use thirtyfour::error::WebDriverError;
+
 use crate::flow::model::{Orientation, Permission};
+use crate::host::HostError;
+use crate::host::adb::AdbState;
 use crate::platform::Platform;
+use crate::profile::device::SimulatorRef;
 
 /// What went wrong talking to a device.
+///
+/// Each message is complete on its own: the executor and the runner show `to_string()`.
+/// Variants with a `source` quote what matters of it in their message and keep it, typed, for
+/// code that needs the cause itself ([`std::error::Error::source`]).
 #[derive(Debug, thiserror::Error)]
 pub enum DriverError {
     /// The server does not implement a command (a `mobile:` method, a W3C endpoint).
     #[error("{command} is not supported by this device: {message}")]
     Unsupported { command: String, message: String },
     /// The session is gone (server restarted, session timed out).
-    #[error("the device session was lost: {0}")]
-    SessionLost(String),
+    #[error("the device session was lost: {message}")]
+    SessionLost {
+        message: String,
+        #[source]
+        source: WebDriverError,
+    },
     /// The server could not be reached or answered something that is not WebDriver.
-    #[error("the device server is unreachable: {0}")]
-    Unreachable(String),
+    #[error("the device server is unreachable: {message}")]
+    Unreachable {
+        message: String,
+        #[source]
+        source: WebDriverError,
+    },
     /// The server refused to create a session.
-    #[error("the device refused to start a session: {0}")]
-    SessionNotCreated(String),
+    #[error("the device refused to start a session: {message}")]
+    SessionNotCreated {
+        message: String,
+        #[source]
+        source: WebDriverError,
+    },
+    /// The HTTP client for the server could not be set up (TLS backend, system settings).
+    #[error("cannot set up an HTTP client for {url}: {source}")]
+    HttpClient {
+        url: String,
+        #[source]
+        source: reqwest::Error,
+    },
     /// A host tool (`adb`, `xcrun simctl`) failed, is missing, or answered something unreadable.
-    /// The message names the command, quotes the tool's error and says what to do.
-    #[error("{0}")]
-    Host(String),
+    /// The message names the command, quotes the tool's error and, when the tool's message says
+    /// enough to tell, what to do ([`HostError::hint`]).
+    #[error("{error}{hint}", error = .0, hint = .0.hint().map(|h| format!(" ({h})")).unwrap_or_default())]
+    Host(#[from] HostError),
+    /// A host backend cannot open a session on the device or app the profiles name.
+    #[error(transparent)]
+    Setup(#[from] SetupError),
+    /// A local file a host backend needs could not be written or read.
+    #[error("cannot {action} {}: {source}", path.display())]
+    Io {
+        /// What was being done, as a verb phrase (`create`, `read the screenshot`).
+        action: &'static str,
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
     /// Any other error the server reported for a command.
     #[error("{command} failed: {message}")]
     Command { command: String, message: String },
 }
 
 impl DriverError {
+    /// A lost session with this message (tests, and backends without a WebDriver error).
+    pub fn session_lost(message: impl Into<String>) -> Self {
+        let message = message.into();
+        DriverError::SessionLost {
+            source: WebDriverError::InvalidSessionId(thirtyfour::error::WebDriverErrorInfo::new(message.clone())),
+            message,
+        }
+    }
+
     /// Infrastructure errors make a case an `error`, not a `failure`.
     pub fn is_infrastructure(&self) -> bool {
         !matches!(self, DriverError::Command { .. })
     }
 }
 
-impl From<crate::host::HostError> for DriverError {
-    fn from(e: crate::host::HostError) -> Self {
-        match e.hint() {
-            Some(hint) => DriverError::Host(format!("{e} ({hint})")),
-            None => DriverError::Host(e.to_string()),
+/// Why a host backend (`backend: host`, the host half of `appium+host`) cannot open a
+/// session: nothing was done on the device yet, and the message says what to fix.
+#[derive(Debug, thiserror::Error)]
+pub enum SetupError {
+    /// The device profile names an AVD; the host backend needs the serial of a running emulator.
+    #[error(
+        "backend host drives a running emulator by its adb serial, but the profile names the AVD {avd}: \
+         start it (emulator -avd {avd}) and write its serial in the profile (serial: emulator-5554; \
+         `harness devices` lists them)"
+    )]
+    AvdWithoutSerial { avd: String },
+    /// The app profile lacks the app id this platform needs.
+    #[error("the flow's app profile has no {field}: backend host needs it")]
+    NoAppId {
+        /// The profile key: `android.package` or `ios.bundleId`.
+        field: &'static str,
+    },
+    /// adb does not list the serial.
+    #[error(
+        "adb does not see {serial} (`adb devices -l` lists: {}): start the emulator, or fix serial in the device profile",
+        if seen.is_empty() { "nothing".to_string() } else { seen.join(", ") }
+    )]
+    NotAttached { serial: String, seen: Vec<String> },
+    /// adb lists the serial in a state other than `device`.
+    #[error("{serial} is {} in `adb devices -l`: {}", state.as_str(), match state {
+        AdbState::Unauthorized => "accept the USB debugging prompt on the device",
+        AdbState::Offline => "wait for it to finish booting, or run `adb reconnect`",
+        _ => "bring it to the `device` state (booted, authorised) and retry",
+    })]
+    NotReady { serial: String, state: AdbState },
+    /// The package has no launcher activity on the device (it is not installed).
+    #[error(
+        "{package} has no launcher activity on {serial} (`cmd package resolve-activity --brief {package}` said {said:?}): \
+         install the app first (adb install app.apk)"
+    )]
+    NotInstalled {
+        package: String,
+        serial: String,
+        said: String,
+    },
+    /// No simulator matches the profile.
+    #[error(
+        "`xcrun simctl list -j devices` has no simulator with {}: create it in Xcode, or pick one that `harness devices` lists",
+        match (device, os_version) {
+            (SimulatorRef::Udid(u), _) => format!("udid {u}"),
+            (SimulatorRef::DeviceName(n), Some(v)) => format!("an available \"{n}\" with iOS {v}"),
+            (SimulatorRef::DeviceName(n), None) => format!("an available \"{n}\""),
         }
-    }
+    )]
+    NoSimulator {
+        device: SimulatorRef,
+        os_version: Option<String>,
+    },
+    /// `$HOME` is not set, and `simctl list` gave no data path.
+    #[error("HOME is not set: cannot find the simulator's data directory")]
+    NoHome,
 }
 
 /// Where a backend read secure storage from (`storage_source` in results.json).
@@ -177,6 +278,8 @@ pub trait Device: Send {
     async fn terminate_app(&mut self) -> Result<bool, DriverError>;
     async fn app_state(&mut self) -> Result<i64, DriverError>;
     async fn clear_app(&mut self) -> Result<(), DriverError>;
+    /// Clears the app's secure storage: the simulator's keychain on iOS; on Android, which has
+    /// none, expo-secure-store's SharedPreferences file, after stopping the app.
     async fn clear_keychain(&mut self) -> Result<(), DriverError>;
     async fn background(&mut self, seconds: f64) -> Result<(), DriverError>;
     async fn set_network(&mut self, online: bool) -> Result<(), DriverError>;
@@ -245,5 +348,90 @@ pub fn unsupported(command: &str) -> DriverError {
     DriverError::Unsupported {
         command: command.to_string(),
         message: "this backend cannot do it (see README's command table for the backends that can)".into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::error::Error as _;
+
+    use super::*;
+
+    #[test]
+    fn host_errors_keep_their_cause_and_say_what_to_do() {
+        let e = DriverError::from(HostError::Failed {
+            command: "adb -s emulator-5554 shell pidof x".into(),
+            status: Some(1),
+            stderr: "error: device offline\n".into(),
+        });
+        assert_eq!(
+            e.to_string(),
+            "`adb -s emulator-5554 shell pidof x` failed (exit status 1): error: device offline \
+             (the device is offline: wait for it to finish booting, or run `adb reconnect`)"
+        );
+        let cause = e.source().and_then(|s| s.downcast_ref::<HostError>());
+        assert!(
+            matches!(cause, Some(HostError::Failed { status: Some(1), .. })),
+            "{cause:?}"
+        );
+        assert!(e.is_infrastructure());
+        // Without a hint: the host error's own message.
+        let e = DriverError::from(HostError::Missing {
+            program: "adb".into(),
+            hint: crate::host::command::install_hint("adb"),
+        });
+        assert_eq!(
+            e.to_string(),
+            "adb is not installed: install the Android platform tools (Debian package `adb`)"
+        );
+    }
+
+    #[test]
+    fn setup_errors_say_what_to_fix() {
+        let e = DriverError::from(SetupError::NotReady {
+            serial: "emulator-5554".into(),
+            state: AdbState::Offline,
+        });
+        assert_eq!(
+            e.to_string(),
+            "emulator-5554 is offline in `adb devices -l`: wait for it to finish booting, or run `adb reconnect`"
+        );
+        assert!(e.is_infrastructure());
+        let e = SetupError::NotAttached {
+            serial: "emulator-5556".into(),
+            seen: vec![],
+        };
+        assert!(e.to_string().contains("(`adb devices -l` lists: nothing)"), "{e}");
+        let e = SetupError::NotAttached {
+            serial: "emulator-5556".into(),
+            seen: vec!["emulator-5554".into(), "R58M".into()],
+        };
+        assert!(e.to_string().contains("lists: emulator-5554, R58M)"), "{e}");
+        let e = SetupError::NoSimulator {
+            device: SimulatorRef::DeviceName("iPhone 16".into()),
+            os_version: Some("17.0".into()),
+        };
+        assert_eq!(
+            e.to_string(),
+            "`xcrun simctl list -j devices` has no simulator with an available \"iPhone 16\" with iOS 17.0: \
+             create it in Xcode, or pick one that `harness devices` lists"
+        );
+        let e = SetupError::NoSimulator {
+            device: SimulatorRef::Udid("ABC".into()),
+            os_version: None,
+        };
+        assert!(e.to_string().contains("no simulator with udid ABC:"), "{e}");
+    }
+
+    #[test]
+    fn io_errors_name_the_file_and_keep_the_io_error() {
+        let e = DriverError::Io {
+            action: "create",
+            path: PathBuf::from("/tmp/x"),
+            source: std::io::Error::from(std::io::ErrorKind::AlreadyExists),
+        };
+        assert!(e.to_string().starts_with("cannot create /tmp/x: "), "{e}");
+        let cause = e.source().and_then(|s| s.downcast_ref::<std::io::Error>());
+        assert_eq!(cause.map(std::io::Error::kind), Some(std::io::ErrorKind::AlreadyExists));
     }
 }

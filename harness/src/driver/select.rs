@@ -480,15 +480,9 @@ impl<'a> Flat<'a> {
 
 #[cfg(test)]
 mod tests {
-    use std::time::Duration;
-
     use super::*;
     use crate::driver::hierarchy::parse_source;
-    use crate::farm::app::{self, Device};
-    use crate::farm::knobs::VirtualKnobs;
-    use crate::farm::source::page_source;
     use crate::flow::model::Part;
-    use crate::platform::Platform;
 
     fn no_vars(_: &str) -> Option<String> {
         None
@@ -1017,97 +1011,5 @@ mod tests {
         assert_eq!(flat.children(0).collect::<Vec<_>>(), [1, 2, 7]);
         assert_eq!(flat.children(2).collect::<Vec<_>>(), [3, 6]);
         assert_eq!(flat.children(4).count(), 0);
-    }
-
-    fn device(platform: Platform) -> Device {
-        let knobs = VirtualKnobs::default().paused();
-        let mut d = Device::new("d", platform, knobs, 1);
-        d.launch();
-        d.advance(Duration::from_secs(10));
-        d
-    }
-
-    fn screen(d: &mut Device) -> Element {
-        parse_source(&page_source(&d.ui())).unwrap()
-    }
-
-    #[test]
-    fn virtual_device_sign_in_and_home() {
-        for platform in [Platform::Ios, Platform::Android] {
-            let mut d = device(platform);
-            let root = screen(&mut d);
-            let found = find(&root, &Selector::text("Continue"), &no_vars).unwrap();
-            assert_eq!(found.len(), 1, "{platform:?}");
-            assert_eq!(found[0].id, "auth-continue");
-            assert!(found[0].class.ends_with("Button"));
-            let titles = find(&root, &Selector::text("continue to .*"), &no_vars).unwrap();
-            assert_eq!(titles.len(), 1);
-            assert_eq!(titles[0].text, "Continue to Harness Demo");
-            // The empty field is found by its placeholder (iOS value / Android text and hint).
-            assert_eq!(ids(&root, &Selector::text("Enter your email.*")), ["auth-identifier"]);
-            let below_field = sel(|s| {
-                s.enabled = Some(true);
-                s.below = b(Selector::id("auth-identifier"));
-            });
-            assert_eq!(ids(&root, &below_field), ["auth-continue"], "{platform:?}");
-            assert!(ids(&root, &Selector::id("convex-authenticated")).is_empty());
-
-            app::sign_in(&mut d, "a@b.c", "pw");
-            let root = screen(&mut d);
-            let authenticated = sel(|s| {
-                s.id = Some(Template::literal("convex-authenticated"));
-                s.text = Some(Template::literal("true"));
-            });
-            assert_eq!(ids(&root, &authenticated), ["convex-authenticated"], "{platform:?}");
-            assert_eq!(ids(&root, &Selector::text("CONVEX AUTHENTICATED")).len(), 1);
-            let value_of = |label: &str| {
-                sel(|s| {
-                    s.id = Some(Template::literal(".+"));
-                    s.right_of = b(Selector::text(label));
-                    s.below = b(Selector::text("SESSION AUD"));
-                    s.above = b(Selector::text("CONVEX LOADING"));
-                })
-            };
-            assert_eq!(ids(&root, &value_of("CONVEX AUTHENTICATED")), ["convex-authenticated"]);
-            let label = sel(|s| {
-                s.text = Some(Template::literal("convex authenticated"));
-                s.below = b(Selector::id("session-aud"));
-                s.left_of = b(Selector::id("convex-authenticated"));
-            });
-            let found = find(&root, &label, &no_vars).unwrap();
-            assert_eq!(found.len(), 1);
-            assert_eq!(found[0].text, "CONVEX AUTHENTICATED");
-            let rows = sel(|s| {
-                s.contains_child = b(Selector::text("CONVEX .*"));
-                s.contains_descendants = vec![Selector::text("true|false")];
-            });
-            let found = find(&root, &rows, &no_vars).unwrap();
-            let labels: Vec<&str> = found.iter().map(|r| r.children[0].text.as_str()).collect();
-            assert_eq!(labels, ["CONVEX AUTHENTICATED", "CONVEX LOADING"]);
-            let row = sel(|s| {
-                s.text = Some(Template::literal("true|false"));
-                s.child_of = b(sel(|r| r.contains_child = b(Selector::text("CONVEX LOADING"))));
-            });
-            assert_eq!(ids(&root, &row), ["convex-loading"]);
-            let second = sel(|s| {
-                s.id = Some(Template::literal("convex-.*"));
-                s.index = Some(1);
-            });
-            assert_eq!(ids(&root, &second), ["convex-loading"]);
-            assert_eq!(ids(&root, &Selector::text("Sign out")), ["sign-out"]);
-
-            // Sign out and in again: Convex stays unauthenticated (bug B), the selector fails.
-            d.tap(Some("sign-out"));
-            d.advance(Duration::from_secs(2));
-            app::sign_in(&mut d, "a@b.c", "pw");
-            let root = screen(&mut d);
-            assert!(ids(&root, &authenticated).is_empty(), "{platform:?}");
-            let unauthenticated = sel(|s| {
-                s.id = Some(Template::literal("convex-authenticated"));
-                s.text = Some(Template::literal("false"));
-            });
-            assert_eq!(ids(&root, &unauthenticated), ["convex-authenticated"]);
-            assert_eq!(ids(&root, &Selector::id("clerk-signed-in")), ["clerk-signed-in"]);
-        }
     }
 }

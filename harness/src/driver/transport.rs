@@ -13,7 +13,7 @@ use std::sync::Arc;
 use bytes::Bytes;
 use http::{HeaderValue, Request, Response};
 use serde_json::{Value, json};
-use thirtyfour::error::WebDriverResult;
+use thirtyfour::error::{WebDriverError, WebDriverResult};
 use thirtyfour::session::http::{Body, HttpClient};
 
 #[derive(Clone, Debug)]
@@ -22,11 +22,57 @@ pub struct AppiumTransport {
 }
 
 impl AppiumTransport {
-    pub fn new(timeout: std::time::Duration) -> Self {
-        AppiumTransport {
-            inner: reqwest::Client::builder().timeout(timeout).build().unwrap_or_default(),
-        }
+    /// A client whose requests time out after `timeout`; building it fails only when the
+    /// TLS backend or the system's network settings cannot be loaded.
+    pub fn new(timeout: std::time::Duration) -> Result<Self, reqwest::Error> {
+        Ok(AppiumTransport {
+            inner: reqwest::Client::builder().timeout(timeout).build()?,
+        })
     }
+}
+
+impl AppiumTransport {
+    /// What thirtyfour's own reqwest client does, except that a failed request keeps its
+    /// causes in the message: reqwest's first line never says why (connection refused, DNS,
+    /// TLS), and thirtyfour keeps only that line.
+    async fn send_reqwest(&self, request: Request<Body<'_>>) -> WebDriverResult<Response<Bytes>> {
+        let (parts, body) = request.into_parts();
+        let mut req = self.inner.request(parts.method, parts.uri.to_string());
+        for (name, value) in parts.headers.iter() {
+            req = req.header(name, value);
+        }
+        req = match body {
+            Body::Empty => req.body(reqwest::Body::default()),
+            Body::Json(json) => req.json(json),
+        };
+        let failed = |e: reqwest::Error| WebDriverError::HttpError(with_causes(&e));
+        let resp = req.send().await.map_err(failed)?;
+        let status = resp.status();
+        let mut builder = Response::builder().status(status);
+        for (name, value) in resp.headers() {
+            builder = builder.header(name, value);
+        }
+        let bytes = resp.bytes().await.map_err(failed)?;
+        builder
+            .body(bytes.clone())
+            .map_err(|_| WebDriverError::UnknownResponse(status.as_u16(), String::from_utf8_lossy(&bytes).into_owned()))
+    }
+}
+
+/// An error and its causes, each once: `error sending request for url (…): client error
+/// (Connect): tcp connect error: Connection refused (os error 111)`.
+fn with_causes(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        let line = c.to_string();
+        if !text.contains(&line) {
+            text.push_str(": ");
+            text.push_str(&line);
+        }
+        cause = c.source();
+    }
+    text
 }
 
 /// Whether a request path carries text a user typed (which may be a secret).
@@ -59,7 +105,7 @@ impl HttpClient for AppiumTransport {
             None => body,
         };
         let started = std::time::Instant::now();
-        let resp = HttpClient::send(&self.inner, Request::from_parts(parts, body)).await;
+        let resp = self.send_reqwest(Request::from_parts(parts, body)).await;
         if let Ok(r) = &resp {
             tracing::trace!(
                 status = r.status().as_u16(),

@@ -186,7 +186,7 @@ mod tests {
         let mut d = FakeDevice::android();
         d.fail(
             |e| matches!(e, FakeEvent::Screenshot | FakeEvent::Source | FakeEvent::PressBack),
-            || DriverError::SessionLost("gone".into()),
+            || DriverError::session_lost("gone"),
         );
         let run = w.run_full(&mut d, |e| e).await;
         assert_eq!(run.out.error.unwrap().message(), "the device session was lost: gone");

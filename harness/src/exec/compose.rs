@@ -283,10 +283,7 @@ mod tests {
         // An infrastructure error ends the retry at once.
         let w = World::flow("- retry: {maxRetries: 5, commands: [back]}\n");
         let mut d = FakeDevice::android();
-        d.fail(
-            |e| *e == FakeEvent::PressBack,
-            || DriverError::SessionLost("gone".into()),
-        );
+        d.fail(|e| *e == FakeEvent::PressBack, || DriverError::session_lost("gone"));
         let out = w.run(&mut d).await;
         assert!(out.error.unwrap().is_infrastructure());
         assert_eq!(d.count(|e| *e == FakeEvent::PressBack), 1);

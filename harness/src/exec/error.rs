@@ -124,20 +124,18 @@ impl InfraError {
         }
         let r = |s: String| redact(&s);
         let parts = match self {
-            InfraError::Driver(e) => InfraError::Driver(match e {
-                DriverError::Unsupported { command, message } => DriverError::Unsupported {
+            InfraError::Driver(DriverError::Unsupported { command, message }) => {
+                InfraError::Driver(DriverError::Unsupported {
                     command: r(command),
                     message: r(message),
-                },
-                DriverError::SessionLost(m) => DriverError::SessionLost(r(m)),
-                DriverError::Unreachable(m) => DriverError::Unreachable(r(m)),
-                DriverError::SessionNotCreated(m) => DriverError::SessionNotCreated(r(m)),
-                DriverError::Host(m) => DriverError::Host(r(m)),
-                DriverError::Command { command, message } => DriverError::Command {
-                    command: r(command),
-                    message: r(message),
-                },
+                })
+            }
+            InfraError::Driver(DriverError::Command { command, message }) => InfraError::Driver(DriverError::Command {
+                command: r(command),
+                message: r(message),
             }),
+            // The other driver errors keep causes that cannot be redacted in place.
+            InfraError::Driver(_) => InfraError::Redacted(whole.clone()),
             InfraError::NotLoaded { what, path } => InfraError::NotLoaded { what, path: r(path) },
             InfraError::OtherApp { requested, driven } => InfraError::OtherApp {
                 requested: r(requested),
@@ -181,12 +179,12 @@ mod tests {
             e.message()
                 .starts_with("assertKeychain: secure storage cannot be read on this iOS device")
         );
-        let e = StepError::from(DriverError::SessionLost("server restarted".into()));
+        let e = StepError::from(DriverError::session_lost("server restarted"));
         assert_eq!(e.message(), "the device session was lost: server restarted");
         assert!(e.is_infrastructure());
         assert!(matches!(
             e.source().and_then(|s| s.downcast_ref::<DriverError>()),
-            Some(DriverError::SessionLost(_))
+            Some(DriverError::SessionLost { .. })
         ));
         // A command the device refused is the step failing, not the infrastructure.
         let e = StepError::from(DriverError::Command {

@@ -3,8 +3,10 @@
 //! storage is a cold start that can restore a session: it starts the restore timer
 //! (`session.rs`).
 
+use crate::driver::DriverError;
 use crate::exec::{Executor, InfraError, StepError};
 use crate::flow::model::LaunchApp;
+use crate::platform::Platform;
 
 impl<'a> Executor<'a> {
     /// `launchApp`.
@@ -21,7 +23,13 @@ impl<'a> Executor<'a> {
         }
         // Maestro's order: clearKeychain, clearState, permissions, launch.
         if l.clear_keychain == Some(true) {
-            self.device.clear_keychain().await?;
+            match self.device.clear_keychain().await {
+                // Android keeps expo-secure-store in the app's data, which clearState wipes
+                // right after: a backend that cannot clear it alone loses nothing here.
+                Err(DriverError::Unsupported { .. })
+                    if l.clear_state == Some(true) && self.device.platform() == Platform::Android => {}
+                other => other?,
+            }
         }
         if l.clear_state == Some(true) {
             self.device.clear_app().await?;
@@ -56,9 +64,32 @@ impl<'a> Executor<'a> {
 
 #[cfg(test)]
 mod tests {
+    use crate::driver::DriverError;
     use crate::driver::fake::{FakeDevice, FakeEvent};
     use crate::exec::testing::World;
     use crate::flow::model::Permission;
+
+    #[tokio::test]
+    async fn an_android_backend_without_clear_keychain_is_covered_by_clear_state_only() {
+        let unsupported = || DriverError::Unsupported {
+            command: "clearKeychain".into(),
+            message: "release build".into(),
+        };
+        let both = World::flow("- launchApp: {clearState: true, clearKeychain: true}\n");
+        let mut d = FakeDevice::android();
+        d.fail(|e| matches!(e, FakeEvent::ClearKeychain), unsupported);
+        let out = both.run(&mut d).await;
+        assert!(out.error.is_none(), "{:?}", out.error);
+        assert_eq!(d.count(|e| matches!(e, FakeEvent::ClearApp)), 1);
+        // Alone, or on iOS, the refusal stands.
+        let alone = World::flow("- launchApp: {clearKeychain: true}\n");
+        let mut d = FakeDevice::android();
+        d.fail(|e| matches!(e, FakeEvent::ClearKeychain), unsupported);
+        assert!(alone.run(&mut d).await.error.is_some_and(|e| e.is_infrastructure()));
+        let mut d = FakeDevice::ios();
+        d.fail(|e| matches!(e, FakeEvent::ClearKeychain), unsupported);
+        assert!(both.run(&mut d).await.error.is_some());
+    }
 
     #[tokio::test]
     async fn launch_clears_sets_permissions_stops_and_launches_in_maestros_order() {

@@ -363,15 +363,34 @@ mod tests {
         let mut d = FakeDevice::android();
         d.fail(
             |e| matches!(e, FakeEvent::TypeText { .. }),
-            || DriverError::Host("adb input text hunter22 failed".into()),
+            || DriverError::Unsupported {
+                command: "type".into(),
+                message: "adb input text hunter22 failed".into(),
+            },
         );
         let out = w.run(&mut d).await;
-        let Some(super::StepError::Infra(super::InfraError::Driver(DriverError::Host(m)))) = &out.error else {
+        let Some(super::StepError::Infra(super::InfraError::Driver(DriverError::Unsupported { message, .. }))) =
+            &out.error
+        else {
             panic!("{:?}", out.error)
         };
-        assert_eq!(m, "adb input text *** failed");
+        assert_eq!(message, "adb input text *** failed");
         assert_eq!(out.steps[0].status, StepStatus::Error);
-        assert_eq!(out.steps[0].message.as_deref(), Some("adb input text *** failed"));
+        assert_eq!(
+            out.steps[0].message.as_deref(),
+            Some("type is not supported by this device: adb input text *** failed")
+        );
+        // One whose cause cannot be redacted in place keeps only its redacted message.
+        let mut d = FakeDevice::android();
+        d.fail(
+            |e| matches!(e, FakeEvent::TypeText { .. }),
+            || DriverError::session_lost("typing hunter22"),
+        );
+        let out = w.run(&mut d).await;
+        let Some(super::StepError::Infra(super::InfraError::Redacted(m))) = &out.error else {
+            panic!("{:?}", out.error)
+        };
+        assert_eq!(m, "the device session was lost: typing ***");
     }
 
     #[tokio::test]

@@ -110,10 +110,7 @@ mod tests {
         assert_eq!(out.snapshots[0].auth, "unknown");
         // A lost session is not: the step is an infrastructure error.
         let mut d = FakeDevice::ios();
-        d.fail(
-            |e| *e == FakeEvent::ReadStorage,
-            || DriverError::SessionLost("gone".into()),
-        );
+        d.fail(|e| *e == FakeEvent::ReadStorage, || DriverError::session_lost("gone"));
         let e = w.run(&mut d).await.error.unwrap();
         assert!(e.is_infrastructure());
         assert_eq!(e.message(), "the device session was lost: gone");

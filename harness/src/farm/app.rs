@@ -679,6 +679,18 @@ impl Device {
         self.log("app data cleared");
     }
 
+    /// `mobile: deleteFile` of the app's `shared_prefs/SecureStore.xml` (Android): every
+    /// expo-secure-store entry. Whether the file existed (it does once an entry was written).
+    pub fn delete_secure_store_file(&mut self) -> bool {
+        self.tick();
+        let existed = !self.storage.secure_store.is_empty();
+        self.storage.secure_store.clear();
+        if existed {
+            self.log("SecureStore.xml deleted");
+        }
+        existed
+    }
+
     /// `mobile: clearKeychains` (iOS simulators): every keychain item of every app.
     pub fn clear_keychains(&mut self) {
         self.storage.secure_store.clear();

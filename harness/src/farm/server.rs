@@ -1095,6 +1095,7 @@ const ANDROID_METHODS: &[&str] = &[
     "getDeviceTime",
     "deepLink",
     "pullFile",
+    "deleteFile",
     "setConnectivity",
     "getConnectivity",
     "pressKey",
@@ -1298,6 +1299,29 @@ fn mobile(platform: Platform, d: &mut Device, method: &str, args: &Map<String, V
                         ""
                     }
                 )));
+            }
+        }
+        // Android only (UiAutomator2's `@<package>/<path>` through run-as); only the app's
+        // SecureStore.xml is modelled, other files of its container read as absent.
+        "deleteFile" => {
+            let path = args
+                .get("remotePath")
+                .and_then(Value::as_str)
+                .ok_or_else(|| WdError::invalid_argument("'mobile: deleteFile' requires 'remotePath'"))?;
+            let secure_store = format!("@{BUNDLE_ID}/shared_prefs/SecureStore.xml");
+            if path == secure_store || path == format!("/data/data/{BUNDLE_ID}/shared_prefs/SecureStore.xml") {
+                json!(d.delete_secure_store_file())
+            } else if path.starts_with(&format!("@{BUNDLE_ID}/")) {
+                json!(false)
+            } else {
+                return Err(WdError::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "unknown error",
+                    format!(
+                        "Cannot access '{path}': the virtual device models only the files of '{BUNDLE_ID}' \
+                         (remotePath '@{BUNDLE_ID}/<path>')"
+                    ),
+                ));
             }
         }
         "setConnectivity" => {

@@ -212,10 +212,9 @@ pub fn run_as_error(package: &str, text: &str) -> Option<HostError> {
             output: line.to_string(),
         })
     } else {
-        Some(HostError::Failed {
-            command: format!("run-as {package}"),
-            status: None,
-            stderr: line.to_string(),
+        Some(HostError::RunAs {
+            package: package.to_string(),
+            said: line.to_string(),
         })
     }
 }
@@ -527,12 +526,7 @@ pub fn input_text_args(serial: &str, chunk: &str) -> Vec<String> {
 /// characters through the virtual keyboard's key map); anything else is an error.
 pub fn text_chunks(text: &str) -> Result<Vec<String>, HostError> {
     if let Some(c) = text.chars().find(|c| !(c.is_ascii_graphic() || *c == ' ')) {
-        return Err(HostError::Invalid {
-            what: format!(
-                "`adb shell input text` can only type printable ASCII, not {:?}; use backend appium or appium+host for this text",
-                c
-            ),
-        });
+        return Err(HostError::Untypeable { shown: Some(c) });
     }
     let mut chunks = vec![String::new()];
     for c in text.chars() {
@@ -600,6 +594,12 @@ pub fn cat_args(serial: &str, path: &str) -> Vec<String> {
 /// `exec-out run-as PKG cat shared_prefs/SecureStore.xml` (raw bytes; debuggable builds only).
 pub fn read_secure_store_exec_out_args(serial: &str, package: &str) -> Vec<String> {
     adb_exec_out_args(serial, &["run-as", package, "cat", SECURE_STORE_PREFS])
+}
+
+/// `run-as PKG rm -f shared_prefs/SecureStore.xml`: deletes expo-secure-store's entries
+/// (debuggable builds only; no error when there is no such file).
+pub fn delete_secure_store_args(serial: &str, package: &str) -> Vec<String> {
+    adb_shell_args(serial, &["run-as", package, "rm", "-f", SECURE_STORE_PREFS])
 }
 
 /// Follows the JS console log from `since` (UNIX seconds): `logcat -v threadtime -T SECS.mmm
@@ -739,7 +739,8 @@ mod tests {
         assert!(matches!(err, HostError::NotDebuggable { .. }), "{err:?}");
         assert!(err.to_string().contains("the build must be debuggable"), "{err}");
         let other = run_as_error("p", "run-as: unknown package: p\n").unwrap();
-        assert!(other.to_string().contains("unknown package"), "{other}");
+        assert_eq!(other.to_string(), "`run-as p` refused: run-as: unknown package: p");
+        assert!(other.hint().unwrap().contains("install the app"), "{other}");
     }
 
     #[test]

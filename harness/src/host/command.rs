@@ -4,18 +4,33 @@
 //! command line that the device's POSIX shell parses again.
 
 use std::io::Read;
+use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 /// Why a host command could not give a usable answer.
+///
+/// Each message is complete on its own (callers show `to_string()`): a variant with a
+/// `source` also quotes it, and keeps it for code that needs the cause itself.
 #[derive(Debug, thiserror::Error)]
 pub enum HostError {
     /// The tool is not installed (not found on `PATH`).
     #[error("{program} is not installed: {hint}")]
     Missing { program: String, hint: String },
     /// The tool could not be started for another reason than being absent.
-    #[error("could not start `{command}`: {message}")]
-    Spawn { command: String, message: String },
+    #[error("could not start `{command}`: {source}")]
+    Spawn {
+        command: String,
+        #[source]
+        source: std::io::Error,
+    },
+    /// The tool started, but waiting for it to exit failed.
+    #[error("could not wait for `{command}` to finish: {source}")]
+    Wait {
+        command: String,
+        #[source]
+        source: std::io::Error,
+    },
     /// The tool ran and exited unsuccessfully.
     #[error("`{command}` failed ({}): {}", status.map_or("killed by a signal".to_string(), |s| format!("exit status {s}")), stderr.trim())]
     Failed {
@@ -24,22 +39,96 @@ pub enum HostError {
         stderr: String,
     },
     /// The tool did not finish in time and was killed.
-    #[error("`{command}` did not finish within {seconds:.1} s and was killed")]
-    Timeout { command: String, seconds: f64 },
+    #[error("`{command}` did not finish within {:.1} s and was killed", timeout.as_secs_f64())]
+    Timeout { command: String, timeout: Duration },
     /// The tool's output was not in the expected shape.
     #[error("could not read the output of `{command}`: {what}")]
     Parse { command: String, what: String },
+    /// The tool's output should be JSON and is not.
+    #[error("could not read the output of `{command}`: not JSON: {source}")]
+    Json {
+        command: String,
+        #[source]
+        source: serde_json::Error,
+    },
+    /// The tool exited successfully but its output says the action did not happen (`am start`
+    /// reporting `Status: error`, `pm clear` not reporting `Success`).
+    #[error("`{command}` did not report {expected}: {said:?}")]
+    Unexpected {
+        command: String,
+        /// What success looks like in the tool's output.
+        expected: &'static str,
+        said: String,
+    },
     /// `run-as` refused because the app is a release build.
     #[error(
         "run-as refused for {package}: the build must be debuggable (android:debuggable, e.g. a debug or dev-client build) to read its files without root; device said: {output}"
     )]
     NotDebuggable { package: String, output: String },
+    /// `run-as` refused for another reason (an unknown package, a device without `run-as`).
+    #[error("`run-as {package}` refused: {said}")]
+    RunAs { package: String, said: String },
+    /// Text `adb shell input text` cannot type (it takes printable ASCII only).
+    #[error("`adb shell input text` can only type printable ASCII, {}; use backend appium or appium+host for this text", match shown {
+        Some(c) => format!("not {c:?}"),
+        None => "and this secret has other characters".to_string(),
+    })]
+    Untypeable {
+        /// The first character it cannot type; `None` for a secret, which is never quoted.
+        shown: Option<char>,
+    },
     /// The simulator keychain database could not be read.
-    #[error("cannot read the simulator keychain {path}: {what}")]
-    Keychain { path: String, what: String },
+    #[error("cannot read the simulator keychain {}: {what}{}", path.display(), caused(source))]
+    Keychain {
+        path: PathBuf,
+        what: String,
+        #[source]
+        source: Option<FileError>,
+    },
+    /// A simulator keychain could not be saved into a backup folder.
+    #[error("cannot back up the simulator keychain {} into {}: {what}{}", from.display(), to.display(), caused(source))]
+    KeychainBackup {
+        /// The simulator's `Library/Keychains` folder.
+        from: PathBuf,
+        to: PathBuf,
+        what: String,
+        #[source]
+        source: Option<FileError>,
+    },
+    /// A backup could not be put back into a simulator's keychain folder.
+    #[error("cannot restore the simulator keychain {} from {}: {what}{}", to.display(), from.display(), caused(source))]
+    KeychainRestore {
+        from: PathBuf,
+        /// The simulator's `Library/Keychains` folder.
+        to: PathBuf,
+        what: String,
+        #[source]
+        source: Option<FileError>,
+    },
     /// An argument given to a builder cannot be passed on safely.
     #[error("invalid argument: {what}")]
     Invalid { what: String },
+}
+
+/// The cause of a failed operation on a keychain database: the file system or SQLite.
+#[derive(Debug, thiserror::Error)]
+pub enum FileError {
+    #[error(transparent)]
+    Io(#[from] std::io::Error),
+    /// Boxed: SQLite's error is eight times the size of an I/O error.
+    #[error(transparent)]
+    Sqlite(Box<rusqlite::Error>),
+}
+
+impl From<rusqlite::Error> for FileError {
+    fn from(e: rusqlite::Error) -> Self {
+        FileError::Sqlite(Box::new(e))
+    }
+}
+
+/// `": {cause}"`, or nothing without a cause: messages quote their source.
+fn caused(source: &Option<impl std::fmt::Display>) -> String {
+    source.as_ref().map(|s| format!(": {s}")).unwrap_or_default()
 }
 
 /// Hint shown when `program` is not installed.
@@ -165,7 +254,7 @@ impl Cmd {
         let start = Instant::now();
         let timed_out = || HostError::Timeout {
             command: self.display(),
-            seconds: timeout.as_secs_f64(),
+            timeout,
         };
         let status = loop {
             match child.try_wait() {
@@ -177,9 +266,9 @@ impl Cmd {
                 }
                 Ok(None) => std::thread::sleep(Duration::from_millis(10)),
                 Err(e) => {
-                    return Err(HostError::Spawn {
+                    return Err(HostError::Wait {
                         command: self.display(),
-                        message: e.to_string(),
+                        source: e,
                     });
                 }
             }
@@ -219,7 +308,7 @@ impl Cmd {
         let started = tokio::time::Instant::now();
         let timed_out = || HostError::Timeout {
             command: self.display(),
-            seconds: timeout.as_secs_f64(),
+            timeout,
         };
         let read = |pipe: Option<Box<dyn tokio::io::AsyncRead + Unpin + Send>>| {
             tokio::spawn(async move {
@@ -235,9 +324,9 @@ impl Cmd {
         let status = match tokio::time::timeout(timeout, child.wait()).await {
             Ok(Ok(status)) => status,
             Ok(Err(e)) => {
-                return Err(HostError::Spawn {
+                return Err(HostError::Wait {
                     command: self.display(),
-                    message: e.to_string(),
+                    source: e,
                 });
             }
             Err(_) => {
@@ -269,7 +358,7 @@ impl Cmd {
             },
             _ => HostError::Spawn {
                 command: self.display(),
-                message: e.to_string(),
+                source: e,
             },
         }
     }
@@ -381,6 +470,7 @@ impl HostError {
     pub fn hint(&self) -> Option<&'static str> {
         let text = match self {
             HostError::Failed { stderr, .. } => stderr.as_str(),
+            HostError::RunAs { said, .. } => said.as_str(),
             HostError::Timeout { .. } => {
                 return Some("the device did not answer in time: check that it is booted and responsive");
             }
@@ -562,6 +652,36 @@ mod tests {
         assert_eq!(failed("something else").hint(), None);
     }
 
+    #[test]
+    fn errors_keep_their_causes_and_never_quote_a_secret() {
+        use std::error::Error as _;
+        // A folder is found but cannot be run: the OS error is the cause.
+        let dir = tempfile::tempdir().unwrap();
+        let err = Cmd::new(dir.path().display().to_string(), vec![])
+            .run(Duration::from_secs(5))
+            .unwrap_err();
+        assert!(matches!(err, HostError::Spawn { .. }), "{err:?}");
+        let cause = err.source().and_then(|s| s.downcast_ref::<std::io::Error>()).unwrap();
+        assert!(err.to_string().ends_with(&cause.to_string()), "{err}");
+
+        let err = crate::host::simctl::parse_list("not json").unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with("could not read the output of `xcrun simctl list -j devices`: not JSON: ")
+        );
+        assert!(err.source().is_some_and(|s| s.is::<serde_json::Error>()), "{err:?}");
+
+        assert_eq!(
+            HostError::Untypeable { shown: Some('é') }.to_string(),
+            "`adb shell input text` can only type printable ASCII, not 'é'; use backend appium or appium+host for this text"
+        );
+        assert_eq!(
+            HostError::Untypeable { shown: None }.to_string(),
+            "`adb shell input text` can only type printable ASCII, and this secret has other characters; \
+             use backend appium or appium+host for this text"
+        );
+    }
+
     /// The first `n` lines of `stream` (waiting up to 10 s for them).
     fn collect(stream: &LineStream, n: usize) -> Vec<String> {
         let started = Instant::now();
@@ -585,27 +705,67 @@ mod tests {
         assert!(started.elapsed() < Duration::from_secs(10));
     }
 
+    /// The pid a child wrote to `file` (one `echo`), if it has.
+    fn written_pid(file: &std::path::Path) -> Option<u32> {
+        let text = std::fs::read_to_string(file).ok()?;
+        text.ends_with('\n').then(|| text.trim().parse().unwrap())
+    }
+
+    /// The pid a child wrote to `file`, once it has (waiting up to 10 s for it to start).
+    async fn started(file: &std::path::Path) -> u32 {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            if let Some(pid) = written_pid(file) {
+                return pid;
+            }
+            assert!(Instant::now() < deadline, "the child never started");
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+
+    /// Whether `pid` is a running process (a zombie has exited: it only waits to be reaped).
+    fn running(pid: u32) -> bool {
+        let out = std::process::Command::new("ps")
+            .args(["-o", "stat=", "-p", &pid.to_string()])
+            .output()
+            .unwrap();
+        let stat = String::from_utf8_lossy(&out.stdout);
+        out.status.success() && !stat.trim().is_empty() && !stat.trim_start().starts_with('Z')
+    }
+
     #[tokio::test]
     async fn async_runs_kill_their_child_when_they_time_out_or_are_dropped() {
         let dir = tempfile::tempdir().unwrap();
-        let marker = |n: &str| dir.path().join(n);
-        let late = |n: &str| {
-            Cmd::new(
-                "sh",
-                vec!["-c".into(), format!("sleep 1; touch '{}'", marker(n).display())],
-            )
+        // Each child writes its pid, then becomes a 30 s sleep: it is gone within the test
+        // only if it was killed.
+        let child = |name: &str| {
+            let pid_file = dir.path().join(name);
+            let script = format!("echo $$ > '{}' && exec sleep 30", pid_file.display());
+            (Cmd::new("sh", vec!["-c".into(), script]), pid_file)
         };
-        let err = late("timeout").run_async(Duration::from_millis(200)).await.unwrap_err();
+
+        // A timeout: the run kills its child and waits for it before it returns.
+        let (cmd, pid_file) = child("timeout");
+        let err = cmd.run_async(Duration::from_secs(1)).await.unwrap_err();
         assert!(matches!(err, HostError::Timeout { .. }), "{err:?}");
-        // A flow timeout drops the future: the child goes with it.
-        let dropped = tokio::time::timeout(
-            Duration::from_millis(200),
-            late("dropped").run_async(Duration::from_secs(30)),
-        )
-        .await;
-        assert!(dropped.is_err());
-        tokio::time::sleep(Duration::from_millis(1500)).await;
-        assert!(!marker("timeout").exists() && !marker("dropped").exists());
+        let pid = written_pid(&pid_file).expect("the child started within its second");
+        assert!(!running(pid), "the timed-out child {pid} still runs");
+
+        // A flow timeout drops the future once the child runs: the child goes with it.
+        let (cmd, pid_file) = child("dropped");
+        let mut run = Box::pin(cmd.run_async(Duration::from_secs(30)));
+        let pid = tokio::select! {
+            pid = started(&pid_file) => pid,
+            r = &mut run => panic!("the run ended before it was dropped: {r:?}"),
+        };
+        assert!(running(pid));
+        drop(run);
+        // The kill is a signal: wait for it to land, well within the child's 30 s.
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while running(pid) {
+            assert!(Instant::now() < deadline, "the dropped run's child {pid} still runs");
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
         let out = Cmd::new("sh", vec!["-c".into(), "printf out; printf err >&2; exit 4".into()])
             .run_unchecked_async(Duration::from_secs(10))
             .await

@@ -25,7 +25,7 @@ use rusqlite::types::Value;
 use sha1::{Digest, Sha1};
 use sha2::Sha256;
 
-use super::command::HostError;
+use super::command::{FileError, HostError};
 
 /// The keychain file securityd uses on the simulator (no hardware AES there).
 pub const KEYCHAIN_DB: &str = "keychain-2-debug.db";
@@ -107,41 +107,43 @@ fn as_bytes(v: Value) -> Vec<u8> {
 /// an existing data folder is an empty keychain (the simulator never wrote one); a missing
 /// data folder is an error (a wrong UDID or `dataPath` must not read as "signed out").
 pub fn read_items(db: &Path, bundle_id: &str) -> Result<Vec<KeychainItem>, HostError> {
-    let fail = |what: String| HostError::Keychain {
-        path: db.display().to_string(),
-        what,
+    let fail = |what: &str, source: Option<rusqlite::Error>| HostError::Keychain {
+        path: db.to_path_buf(),
+        what: what.to_string(),
+        source: source.map(FileError::from),
     };
     if !db.exists() {
         let data = db.parent().and_then(Path::parent).and_then(Path::parent);
         return match data {
             Some(d) if d.is_dir() => Ok(Vec::new()),
             _ => Err(fail(
-                "the simulator's data folder does not exist: check the simulator's UDID (and dataPath in `xcrun simctl list -j devices`)"
-                    .into(),
+                "the simulator's data folder does not exist: check the simulator's UDID (and dataPath in `xcrun simctl list -j devices`)",
+                None,
             )),
         };
     }
     let flags = rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX;
     let conn = rusqlite::Connection::open_with_flags(db, flags)
-        .map_err(|e| fail(format!("cannot open the keychain database: {e}")))?;
+        .map_err(|e| fail("cannot open the keychain database", Some(e)))?;
     // securityd may hold a write lock for a moment.
     let _ = conn.busy_timeout(std::time::Duration::from_secs(2));
     let columns: Vec<String> = {
         let mut stmt = conn
             .prepare("SELECT name FROM pragma_table_info('genp')")
-            .map_err(|e| fail(format!("not a keychain database ({e})")))?;
+            .map_err(|e| fail("not a keychain database", Some(e)))?;
         stmt.query_map([], |r| r.get::<_, String>(0))
             .and_then(|rows| rows.collect())
-            .map_err(|e| fail(format!("cannot read the genp table: {e}")))?
+            .map_err(|e| fail("cannot read the genp table", Some(e)))?
     };
     if columns.is_empty() {
         return Err(fail(
-            "no genp table: this is not a keychain database (or an unknown schema)".into(),
+            "no genp table: this is not a keychain database (or an unknown schema)",
+            None,
         ));
     }
     for needed in ["acct", "svce", "agrp", "data"] {
         if !columns.iter().any(|c| c == needed) {
-            return Err(fail(format!("the genp table has no {needed} column")));
+            return Err(fail(&format!("the genp table has no {needed} column"), None));
         }
     }
     let has = |c: &str| columns.iter().any(|x| x == c);
@@ -156,9 +158,7 @@ pub fn read_items(db: &Path, bundle_id: &str) -> Result<Vec<KeychainItem>, HostE
         optional("pdmn"),
         optional("mdat"),
     );
-    let mut stmt = conn
-        .prepare(&sql)
-        .map_err(|e| fail(format!("cannot query genp: {e}")))?;
+    let mut stmt = conn.prepare(&sql).map_err(|e| fail("cannot query genp", Some(e)))?;
     let rows = stmt
         .query_map([], |r| {
             Ok((
@@ -171,11 +171,10 @@ pub fn read_items(db: &Path, bundle_id: &str) -> Result<Vec<KeychainItem>, HostE
                 r.get::<_, Value>(6)?,
             ))
         })
-        .map_err(|e| fail(format!("cannot query genp: {e}")))?;
+        .map_err(|e| fail("cannot query genp", Some(e)))?;
     let mut items = Vec::new();
     for row in rows {
-        let (rowid, agrp, acct, svce, pdmn, mdat, data) =
-            row.map_err(|e| fail(format!("cannot read a genp row: {e}")))?;
+        let (rowid, agrp, acct, svce, pdmn, mdat, data) = row.map_err(|e| fail("cannot read a genp row", Some(e)))?;
         let access_group = String::from_utf8_lossy(&as_bytes(agrp)).into_owned();
         if !is_app_group(&access_group, bundle_id) {
             continue;
@@ -273,26 +272,28 @@ fn db_files(dir: &Path) -> Vec<PathBuf> {
 /// one consistent file (SQLite's `VACUUM INTO`, with whatever the WAL holds), replacing an
 /// earlier backup there. Works while the simulator runs.
 pub fn backup(keychains: &Path, to: &Path) -> Result<(), HostError> {
-    let fail = |stderr: String| HostError::Failed {
-        command: format!("keychain backup {} → {}", keychains.display(), to.display()),
-        status: None,
-        stderr,
+    let fail = |what: &str, source: Option<FileError>| HostError::KeychainBackup {
+        from: keychains.to_path_buf(),
+        to: to.to_path_buf(),
+        what: what.to_string(),
+        source,
     };
     let db = keychains.join(KEYCHAIN_DB);
     if !db.exists() {
-        return Err(fail(format!("there is no {KEYCHAIN_DB} yet")));
+        return Err(fail(&format!("there is no {KEYCHAIN_DB} yet"), None));
     }
-    std::fs::create_dir_all(to).map_err(|e| fail(format!("create the backup folder: {e}")))?;
+    std::fs::create_dir_all(to).map_err(|e| fail("cannot create the backup folder", Some(e.into())))?;
     // Sidecars of an earlier backup would be replayed over this one on restore.
     for f in db_files(to) {
-        std::fs::remove_file(f).map_err(|e| fail(format!("remove the earlier backup: {e}")))?;
+        std::fs::remove_file(f).map_err(|e| fail("cannot remove the earlier backup", Some(e.into())))?;
     }
     let flags = rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX;
-    let conn = rusqlite::Connection::open_with_flags(&db, flags).map_err(|e| fail(e.to_string()))?;
+    let conn = rusqlite::Connection::open_with_flags(&db, flags)
+        .map_err(|e| fail(&format!("cannot open {KEYCHAIN_DB}"), Some(e.into())))?;
     let _ = conn.busy_timeout(std::time::Duration::from_secs(5));
     let target = to.join(KEYCHAIN_DB);
     conn.execute("VACUUM INTO ?1", [target.display().to_string()])
-        .map_err(|e| fail(format!("copy: {e}")))?;
+        .map_err(|e| fail("cannot copy the database", Some(e.into())))?;
     Ok(())
 }
 
@@ -300,34 +301,32 @@ pub fn backup(keychains: &Path, to: &Path) -> Result<(), HostError> {
 /// `booted` is the simulator's state: restoring under a running securityd would corrupt the
 /// database, so it is refused.
 pub fn restore(from: &Path, keychains: &Path, booted: bool) -> Result<usize, HostError> {
-    let command = format!("keychain restore {} → {}", from.display(), keychains.display());
     if booted {
+        // `harness keychain restore` recognises this refusal by its text (cli/keychain.rs).
         return Err(HostError::Failed {
-            command,
+            command: format!("keychain restore {} → {}", from.display(), keychains.display()),
             status: None,
             stderr: "the simulator is booted; shut it down first (xcrun simctl shutdown <udid>)".into(),
         });
     }
+    let fail = |what: &str, source: Option<FileError>| HostError::KeychainRestore {
+        from: from.to_path_buf(),
+        to: keychains.to_path_buf(),
+        what: what.to_string(),
+        source,
+    };
     let saved = db_files(from);
     if saved.is_empty() {
-        return Err(HostError::Failed {
-            command,
-            status: None,
-            stderr: format!("no {KEYCHAIN_DB} in the backup folder"),
-        });
+        return Err(fail(&format!("no {KEYCHAIN_DB} in the backup folder"), None));
     }
-    let io = |e: std::io::Error| HostError::Failed {
-        command: command.clone(),
-        status: None,
-        stderr: e.to_string(),
-    };
-    std::fs::create_dir_all(keychains).map_err(io)?;
+    std::fs::create_dir_all(keychains).map_err(|e| fail("cannot create the keychain folder", Some(e.into())))?;
     // Stale sidecars of the current database must not be replayed over the restored one.
     for f in db_files(keychains) {
-        std::fs::remove_file(f).map_err(io)?;
+        std::fs::remove_file(&f).map_err(|e| fail(&format!("cannot remove {}", f.display()), Some(e.into())))?;
     }
     for f in &saved {
-        std::fs::copy(f, keychains.join(f.file_name().unwrap_or_default())).map_err(io)?;
+        std::fs::copy(f, keychains.join(f.file_name().unwrap_or_default()))
+            .map_err(|e| fail(&format!("cannot copy {}", f.display()), Some(e.into())))?;
     }
     Ok(saved.len())
 }
@@ -520,8 +519,20 @@ pub(crate) mod tests {
         let dir = tempfile::tempdir().unwrap();
         let db = dir.path().join(KEYCHAIN_DB);
         std::fs::write(&db, b"not sqlite at all, just text that is long enough to be a header").unwrap();
-        let e = read_items(&db, BID).unwrap_err().to_string();
+        let err = read_items(&db, BID).unwrap_err();
+        let e = err.to_string();
         assert!(e.contains(KEYCHAIN_DB) && e.contains("keychain database"), "{e}");
+        // SQLite's own error is kept as the cause.
+        assert!(
+            matches!(
+                &err,
+                HostError::Keychain {
+                    source: Some(FileError::Sqlite(_)),
+                    ..
+                }
+            ),
+            "{err:?}"
+        );
         let empty = dir.path().join("empty.db");
         rusqlite::Connection::open(&empty)
             .unwrap()

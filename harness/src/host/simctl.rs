@@ -45,7 +45,10 @@ pub fn parse_list(json: &str) -> Result<Vec<Simulator>, HostError> {
         command: CMD.to_string(),
         what,
     };
-    let value: serde_json::Value = serde_json::from_str(json).map_err(|e| err(format!("not JSON: {e}")))?;
+    let value: serde_json::Value = serde_json::from_str(json).map_err(|source| HostError::Json {
+        command: CMD.to_string(),
+        source,
+    })?;
     let runtimes = value
         .get("devices")
         .and_then(|d| d.as_object())

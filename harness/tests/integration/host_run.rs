@@ -186,6 +186,7 @@ fn adb_rules() -> Value {
          "stdout": format!("priority=0 preferredOrder=0 match=0x108000 specificIndex=-1 isDefault=true\n{PKG}/.MainActivity\n")},
         {"match": format!("{}.*", exact(&format!("-s {SERIAL} shell 'logcat' '-v' 'threadtime' '-T' "))),
          "stdout_file": f("logcat-reactnativejs.txt")},
+        {"match": exact(&shell(&["run-as", PKG, "rm", "-f", "shared_prefs/SecureStore.xml"])), "set": {"prefs": false}},
         {"match": exact(&shell(&["pm", "clear", PKG])), "stdout": "Success\n",
          "set": {"running": false, "prefs": false, "screen": "identifier"}},
         {"match": exact(&shell(&["pidof", PKG])), "when": {"running": true}, "stdout": "4242\n"},
@@ -431,7 +432,9 @@ fn session_restore_through_the_host_backends_on_both_platforms() {
     let mut expected: Vec<String> = vec![
         "devices -l".into(),
         shell(&["cmd", "package", "resolve-activity", "--brief", PKG]),
-        // launchApp clearState: true (clearKeychain is nothing on Android)
+        // launchApp clearKeychain: true (the app stopped, SecureStore.xml deleted), clearState: true
+        shell(&["am", "force-stop", PKG]),
+        shell(&["run-as", PKG, "rm", "-f", "shared_prefs/SecureStore.xml"]),
         shell(&["pm", "clear", PKG]),
         shell(&["pidof", PKG]),
         shell(&["am", "force-stop", PKG]),
@@ -589,19 +592,33 @@ fn ios_host_alone_cannot_drive_the_screen_and_says_what_to_use() {
 
 #[test]
 fn host_failures_are_infrastructure_errors_naming_the_command_and_what_to_do() {
-    // A release build: run-as refuses, at the first snapshot.
-    let mut rules = adb_rules();
-    let refusal = json!({
-        "match": exact(&format!("-s {SERIAL} exec-out {}", quoted(&["run-as", PKG, "cat", "shared_prefs/SecureStore.xml"]))),
-        "stdout": format!("run-as: package not debuggable: {PKG}\n"), "exit": 1});
-    rules.as_array_mut().unwrap().insert(0, refusal);
-    let sb = Sandbox::new(rules, xcrun_rules());
-    let out = sb.run(&[&android_profile(&sb)]);
-    assert_eq!(out.status.code(), Some(3), "{}", String::from_utf8_lossy(&out.stderr));
-    let r = sb.results();
-    let message = r["cases"][0]["message"].as_str().unwrap().to_string();
-    assert_eq!(r["cases"][0]["outcome"], "error");
-    assert!(message.contains("debuggable") && message.contains(PKG), "{message}");
+    // A release build: run-as refuses, at the first snapshot, and at clearKeychain.
+    for (calls, at) in [
+        (&["cat", "shared_prefs/SecureStore.xml"][..], "snapshot"),
+        (&["rm", "-f", "shared_prefs/SecureStore.xml"][..], "clearKeychain"),
+    ] {
+        let mut rules = adb_rules();
+        let mut argv = vec!["run-as", PKG];
+        argv.extend_from_slice(calls);
+        let refusal = json!({
+            "match": format!("-s {SERIAL} (shell|exec-out) {}", exact(&quoted(&argv))),
+            "stdout": format!("run-as: package not debuggable: {PKG}\n"), "exit": 1});
+        rules.as_array_mut().unwrap().insert(0, refusal);
+        let sb = Sandbox::new(rules, xcrun_rules());
+        let out = sb.run(&[&android_profile(&sb)]);
+        assert_eq!(out.status.code(), Some(3), "{}", String::from_utf8_lossy(&out.stderr));
+        let r = sb.results();
+        let message = r["cases"][0]["message"].as_str().unwrap().to_string();
+        assert_eq!(r["cases"][0]["outcome"], "error", "{at}");
+        assert!(
+            message.contains("debuggable") && message.contains(PKG),
+            "{at}: {message}"
+        );
+        if at == "clearKeychain" {
+            // Says what clears expo-secure-store's entries instead.
+            assert!(message.contains("clearState"), "{message}");
+        }
+    }
 
     // An offline emulator: the session does not open, and the message says why.
     let mut rules = adb_rules();

@@ -99,31 +99,36 @@ fn exec(addr: &str, sid: &str, script: &str, args: Value) -> (u16, Value) {
     )
 }
 
-/// Signs in, force-quits, relaunches and returns what the home screen says.
-fn cycle(addr: &str, platform: &str, udid: &str) -> (String, String) {
-    let sid = new_session(
-        addr,
-        json!({"platformName": platform, "appium:udid": udid, "harness:options": {"latencyScale": 0.02, "restoreRate": 1.0}}),
-    );
-    let field = wait_for(addr, &sid, "auth-identifier");
+/// Signs in from the sign-in screen and waits for the home screen.
+fn sign_in(addr: &str, sid: &str) {
+    let field = wait_for(addr, sid, "auth-identifier");
     http(
         addr,
         "POST",
         &format!("/session/{sid}/element/{field}/value"),
         Some(&json!({"text": "a@b.c"})),
     );
-    let cont = wait_for(addr, &sid, "auth-continue");
+    let cont = wait_for(addr, sid, "auth-continue");
     http(addr, "POST", &format!("/session/{sid}/element/{cont}/click"), None);
-    let pw = wait_for(addr, &sid, "auth-password");
+    let pw = wait_for(addr, sid, "auth-password");
     http(
         addr,
         "POST",
         &format!("/session/{sid}/element/{pw}/value"),
         Some(&json!({"text": "pw"})),
     );
-    let cont = wait_for(addr, &sid, "auth-continue");
+    let cont = wait_for(addr, sid, "auth-continue");
     http(addr, "POST", &format!("/session/{sid}/element/{cont}/click"), None);
-    wait_for(addr, &sid, "screen-home");
+    wait_for(addr, sid, "screen-home");
+}
+
+/// Signs in, force-quits, relaunches and returns what the home screen says.
+fn cycle(addr: &str, platform: &str, udid: &str) -> (String, String) {
+    let sid = new_session(
+        addr,
+        json!({"platformName": platform, "appium:udid": udid, "harness:options": {"latencyScale": 0.02, "restoreRate": 1.0}}),
+    );
+    sign_in(addr, &sid);
     let arg = if platform == "iOS" {
         json!({"bundleId": "com.harness.clerkconvex"})
     } else {
@@ -569,4 +574,59 @@ fn media_and_screen_recordings() {
         http(&addr, "POST", &url("appium/stop_recording_screen"), Some(&json!({}))).1["value"],
         ""
     );
+}
+
+/// `clearKeychain` through the Appium backend on a virtual Android device: the app is stopped
+/// and its SecureStore.xml deleted (`mobile: deleteFile`), so the next launch is signed out.
+#[tokio::test(flavor = "multi_thread")]
+async fn clear_keychain_on_virtual_android_deletes_the_secure_store() {
+    use harness::driver::Device;
+    use harness::driver::appium::{AppiumDevice, SessionSpec};
+    use harness::platform::Platform;
+
+    let addr = start_farm(5);
+    let caps = json!({"platformName": "Android", "appium:udid": "android-1", "appium:noReset": true,
+        "harness:options": {"latencyScale": 0.0, "restoreRate": 1.0}});
+    let signed_in = {
+        let (addr, caps) = (addr.clone(), caps.clone());
+        move || {
+            let sid = new_session(&addr, caps);
+            sign_in(&addr, &sid);
+            http(&addr, "DELETE", &format!("/session/{sid}"), None);
+        }
+    };
+    tokio::task::spawn_blocking(signed_in).await.unwrap();
+    let spec = SessionSpec {
+        url: format!("http://{addr}"),
+        platform: Platform::Android,
+        app_id: "com.harness.clerkconvex".into(),
+        capabilities: caps.as_object().unwrap().clone(),
+        is_virtual: true,
+    };
+    let mut d = AppiumDevice::connect(&spec).await.unwrap();
+    let keys = |entries: &[(String, String, String)]| entries.iter().map(|e| e.0.clone()).collect::<Vec<_>>();
+    let before = d.secure_storage().await.unwrap();
+    assert!(
+        keys(&before.entries).contains(&"__clerk_client_jwt".to_string()),
+        "{before:?}"
+    );
+    d.clear_keychain().await.unwrap();
+    // Clerk's device token lives in another SharedPreferences file (clerk_preferences).
+    assert_eq!(keys(&d.secure_storage().await.unwrap().entries), ["DEVICE_TOKEN"]);
+    assert_eq!(d.app_state().await.unwrap(), 1, "the app was stopped");
+    d.launch_app().await.unwrap();
+    // The relaunch settles on a screen: the sign-in screen.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let source = loop {
+        let source = d.source().await.unwrap();
+        if source.contains("screen-sign-in") || source.contains("screen-home") || Instant::now() > deadline {
+            break source;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    assert!(
+        source.contains("screen-sign-in"),
+        "signed out after the relaunch: {source}"
+    );
+    Box::new(d).quit().await.unwrap();
 }
