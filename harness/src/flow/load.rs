@@ -66,6 +66,10 @@ pub struct FlowSet {
     pub apps: BTreeMap<PathBuf, AppProfile>,
     /// File texts, for rendering diagnostics with their source line.
     pub sources: BTreeMap<PathBuf, String>,
+    /// Files the flows use at run time, read here so that nothing else reads flow files:
+    /// `addMedia` files and `assertScreenshot` references (a reference that does not exist
+    /// yet is absent: the step fails and saves the screenshot to adopt).
+    pub assets: BTreeMap<PathBuf, Vec<u8>>,
     pub diagnostics: Vec<Diagnostic>,
 }
 
@@ -144,7 +148,47 @@ pub fn load_flows(paths: &[PathBuf], vars: &VarSources) -> FlowSet {
         collect_files(&flow.header.on_flow_start, "header.onFlowStart", &mut refs);
         collect_files(&flow.header.on_flow_complete, "header.onFlowComplete", &mut refs);
         collect_files(&flow.steps, "steps", &mut refs);
-        for (written, loc, key) in refs {
+        let assets: Vec<_> = refs.iter().filter(|r| r.3 != FileKind::SubFlow).cloned().collect();
+        refs.retain(|r| r.3 == FileKind::SubFlow);
+        for (written, loc, key, kind) in assets {
+            let file = resolve(&path, &written);
+            if set.assets.contains_key(&file) {
+                continue;
+            }
+            match std::fs::read(&file) {
+                Ok(bytes) if bytes.len() as u64 <= MAX_ASSET_BYTES => {
+                    set.assets.insert(file, bytes);
+                }
+                Ok(bytes) => push(
+                    &mut set.diagnostics,
+                    &path,
+                    loc.0,
+                    &key,
+                    Severity::Error,
+                    format!("'{written}' is {} MiB; files a flow uses are at most {} MiB", bytes.len() >> 20, MAX_ASSET_BYTES >> 20),
+                    None,
+                ),
+                Err(_) if kind == FileKind::Reference => push(
+                    &mut set.diagnostics,
+                    &path,
+                    loc.0,
+                    &key,
+                    Severity::Warning,
+                    format!("reference screenshot '{written}' does not exist yet (looked for {})", file.display()),
+                    Some("the step fails and saves the screenshot it took as an artifact: review it, then copy it there".into()),
+                ),
+                Err(e) => push(
+                    &mut set.diagnostics,
+                    &path,
+                    loc.0,
+                    &key,
+                    Severity::Error,
+                    format!("cannot read '{written}' ({}): {e}", file.display()),
+                    Some("paths in addMedia are relative to the flow file that contains them".into()),
+                ),
+            }
+        }
+        for (written, loc, key, _) in refs {
             let sub = resolve(&path, &written);
             if !sub.is_file() {
                 push(
@@ -236,8 +280,29 @@ fn push(
     });
 }
 
-/// Sub-flow files referenced anywhere in `steps`: (path as written, step location, key path).
-fn collect_files(steps: &[Step], path: &str, out: &mut Vec<(String, Loc, String)>) {
+/// The most a file that a flow uses (media, reference screenshots) may weigh.
+pub const MAX_ASSET_BYTES: u64 = 256 << 20;
+
+/// What a file a flow names is for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum FileKind {
+    SubFlow,
+    Media,
+    Reference,
+}
+
+/// The path of `assertScreenshot`'s reference as Maestro reads it: `.png` is added when the
+/// path has no extension.
+pub fn reference_path(written: &str) -> String {
+    if Path::new(written).extension().is_some() {
+        written.to_string()
+    } else {
+        format!("{written}.png")
+    }
+}
+
+/// Files referenced anywhere in `steps`: (path as written, step location, key path, kind).
+fn collect_files(steps: &[Step], path: &str, out: &mut Vec<(String, Loc, String, FileKind)>) {
     for (i, st) in steps.iter().enumerate() {
         let key = join(&index(path, i), command_name(&st.command));
         match &st.command {
@@ -248,7 +313,15 @@ fn collect_files(steps: &[Step], path: &str, out: &mut Vec<(String, Loc, String)
             | Command::Retry {
                 source: FlowSource::File(f),
                 ..
-            } => out.push((f.clone(), st.loc, join(&key, "file"))),
+            } => out.push((f.clone(), st.loc, join(&key, "file"), FileKind::SubFlow)),
+            Command::AddMedia(files) => {
+                for (j, f) in files.iter().enumerate() {
+                    out.push((f.clone(), st.loc, index(&join(&key, "files"), j), FileKind::Media));
+                }
+            }
+            Command::AssertScreenshot { path, .. } => {
+                out.push((reference_path(path), st.loc, join(&key, "path"), FileKind::Reference))
+            }
             _ => {}
         }
         collect_files(st.command.nested_steps(), &join(&key, "commands"), out);
