@@ -111,7 +111,9 @@ fn write_file(dir: &Path, path: &Path, bytes: &[u8]) -> Result<(), ReportError> 
 /// Results shared by the tests of the report modules: every outcome, two devices, two flows.
 #[cfg(test)]
 pub(crate) mod fixture {
-    use crate::results::{CaseResult, Outcome, RunResults, Snapshot, StepResult, StepStatus, StorageEntry};
+    use crate::results::{
+        AttemptRecord, CaseResult, Outcome, RunResults, Snapshot, StepResult, StepStatus, StorageEntry,
+    };
 
     pub const RESTORE_DIAGNOSIS: &str =
         "SDK restoration bug: the session token was in the keychain but the SDK signed out on cold start";
@@ -149,6 +151,7 @@ pub(crate) mod fixture {
             message: None,
             duration_ms: steps.iter().map(|s| s.duration_ms).sum(),
             attempts: 1,
+            attempt_history: Vec::new(),
             steps,
             snapshots: Vec::new(),
             restore_ms: None,
@@ -207,6 +210,15 @@ pub(crate) mod fixture {
         cases.push(failed_restore(case("session-restore", "iphone-15", 2, Outcome::Failed)));
         let mut flaky = failed_restore(case("session-restore", "iphone-15", 3, Outcome::Flaky));
         flaky.attempts = 2;
+        flaky.attempt_history = vec![AttemptRecord {
+            attempt: 1,
+            outcome: Outcome::Failed,
+            message: flaky.message.clone(),
+            diagnosis: Some(RESTORE_DIAGNOSIS.to_string()),
+            cause: Some("sdk-restoration".to_string()),
+            duration_ms: 10_973,
+            seed: 10,
+        }];
         flaky.steps[2].status = StepStatus::Passed;
         flaky.steps[2].message = None;
         cases.push(flaky);

@@ -25,7 +25,7 @@ use crate::flow::load::FlowSet;
 use crate::platform::Platform;
 use crate::profile::app::AppProfile;
 use crate::profile::device::{Backend, DeviceProfile, EmulatorRef, Target};
-use crate::results::{CaseResult, Outcome};
+use crate::results::{AttemptRecord, CaseResult, Outcome};
 use crate::run::plan::CaseSpec;
 
 /// Virtual devices run this many times faster than real time (waits stay real-time).
@@ -289,6 +289,7 @@ fn blank(case: &CaseSpec, platform: &str, outcome: Outcome, message: Option<Stri
         message,
         duration_ms: 0,
         attempts: 0,
+        attempt_history: vec![],
         steps: vec![],
         snapshots: vec![],
         restore_ms: None,
@@ -340,31 +341,49 @@ async fn run_case(
         })
         .unwrap_or_default();
     let mut attempts = 0;
-    let mut failures: Vec<String> = vec![];
+    let mut history: Vec<AttemptRecord> = vec![];
     let mut result;
     loop {
         attempts += 1;
         let seed = crate::run::plan::stable_hash(&[&attempts.to_string()], case.seed);
         let seed = if attempts == 1 { case.seed } else { seed };
+        let attempt_started = Instant::now();
         result = attempt(case, lane.as_deref_mut(), profile, &app_id, seed, flows, config).await;
         result.attempts = attempts;
         if result.outcome == Outcome::Passed || result.outcome == Outcome::Error || attempts > config.retries {
             break;
         }
-        failures.push(result.message.clone().unwrap_or_default());
+        history.push(AttemptRecord {
+            attempt: attempts,
+            outcome: result.outcome,
+            message: result.message.clone(),
+            diagnosis: result.diagnosis.clone(),
+            cause: result.cause.clone(),
+            duration_ms: attempt_started.elapsed().as_millis() as u64,
+            seed,
+        });
     }
     if result.outcome == Outcome::Passed && attempts > 1 {
         result.outcome = Outcome::Flaky;
-        result.message = Some(format!(
-            "passed on attempt {attempts}; earlier: {}",
-            failures.join(" | ")
-        ));
+        result.message = Some(flaky_message(attempts, &history));
     }
+    result.attempt_history = history;
     if config.fail_fast && matches!(result.outcome, Outcome::Failed | Outcome::Error) {
         stop.store(true, Ordering::SeqCst);
     }
     result.duration_ms = started.elapsed().as_millis() as u64;
     result
+}
+
+/// The message of a case that passed on a retry: the attempt that passed and the earlier
+/// failures' messages (`passed on attempt 3; earlier: a | b`); the failures themselves are in
+/// [`CaseResult::attempt_history`].
+pub fn flaky_message(attempts: u32, history: &[AttemptRecord]) -> String {
+    let earlier: Vec<&str> = history
+        .iter()
+        .map(|a| a.message.as_deref().unwrap_or_default())
+        .collect();
+    format!("passed on attempt {attempts}; earlier: {}", earlier.join(" | "))
 }
 
 async fn attempt(
