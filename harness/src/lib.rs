@@ -7,6 +7,7 @@
 pub mod cli;
 pub mod diag;
 pub mod driver;
+pub mod errors;
 pub mod event;
 pub mod exec;
 pub mod exit_codes;

@@ -12,24 +12,16 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use serde_json::{Map, json};
 use tokio::sync::Semaphore;
 
 use crate::driver::Device;
-use crate::driver::android_host::AndroidHost;
-use crate::driver::appium::{AppiumDevice, SessionSpec};
-use crate::driver::hybrid::Hybrid;
-use crate::driver::ios_host::{IosHost, StorageNames};
 use crate::exec::{Executor, StepError, Vars};
 use crate::flow::load::FlowSet;
 use crate::platform::Platform;
-use crate::profile::app::AppProfile;
-use crate::profile::device::{Backend, DeviceProfile, EmulatorRef, Target};
+use crate::profile::device::{DeviceProfile, Target};
 use crate::results::{AttemptRecord, CaseResult, Outcome};
 use crate::run::plan::CaseSpec;
-
-/// Virtual devices run this many times faster than real time (waits stay real-time).
-pub const VIRTUAL_TIME_SCALE: f64 = 20.0;
+use crate::run::session::{VIRTUAL_TIME_SCALE, open_device};
 
 #[derive(Clone, Debug)]
 pub struct RunConfig {
@@ -48,157 +40,6 @@ pub type Progress = Arc<dyn Fn(&str) + Send + Sync>;
 
 fn platform_of(p: &DeviceProfile) -> Platform {
     p.platform
-}
-
-/// The session to open for a device profile and app id.
-pub fn session_spec(
-    profile: &DeviceProfile,
-    app_id: &str,
-    seed: u64,
-    farm_url: Option<&str>,
-) -> Result<SessionSpec, String> {
-    let platform = platform_of(profile);
-    let mut caps = Map::new();
-    caps.insert("platformName".into(), json!(platform.name()));
-    let (automation, app_key) = match platform {
-        Platform::Ios => ("XCUITest", "appium:bundleId"),
-        Platform::Android => ("UiAutomator2", "appium:appPackage"),
-    };
-    caps.insert("appium:automationName".into(), json!(automation));
-    caps.insert(app_key.into(), json!(app_id));
-    let (url, is_virtual) = match &profile.target {
-        Target::Virtual(k) => {
-            let knobs = crate::profile::knobs::VirtualKnobs {
-                time_scale: VIRTUAL_TIME_SCALE,
-                seed: Some(k.seed.unwrap_or(seed)),
-                ..k.clone()
-            };
-            let opts = serde_json::to_value(&knobs).map_err(|e| format!("virtual knobs: {e}"))?;
-            caps.insert("harness:options".into(), opts);
-            (farm_url.ok_or("the virtual farm is not running")?.to_string(), true)
-        }
-        Target::IosSimulator(sim) => {
-            match &sim.device {
-                crate::profile::device::SimulatorRef::Udid(u) => caps.insert("appium:udid".into(), json!(u)),
-                crate::profile::device::SimulatorRef::DeviceName(n) => {
-                    caps.insert("appium:deviceName".into(), json!(n))
-                }
-            };
-            if let Some(v) = &sim.os_version {
-                caps.insert("appium:platformVersion".into(), json!(v));
-            }
-            caps.insert("appium:noReset".into(), json!(true));
-            for (k, v) in &sim.appium.capabilities {
-                caps.insert(k.clone(), v.clone());
-            }
-            (sim.appium.url.clone(), false)
-        }
-        Target::AndroidEmulator(e) => {
-            match &e.device {
-                EmulatorRef::Serial(s) => caps.insert("appium:udid".into(), json!(s)),
-                EmulatorRef::Avd(a) => caps.insert("appium:avd".into(), json!(a)),
-            };
-            caps.insert("appium:noReset".into(), json!(true));
-            for (k, v) in &e.appium.capabilities {
-                caps.insert(k.clone(), v.clone());
-            }
-            (e.appium.url.clone(), false)
-        }
-        Target::Appium(s) | Target::Grid(s) => {
-            for (k, v) in &s.capabilities {
-                caps.insert(k.clone(), v.clone());
-            }
-            (s.url.clone(), false)
-        }
-        Target::Cloud(c) => {
-            for (k, v) in &c.capabilities {
-                caps.insert(k.clone(), v.clone());
-            }
-            let user = std::env::var(&c.credentials.username_env).map_err(|_| {
-                format!(
-                    "set {} in the environment (the device profile's credentials)",
-                    c.credentials.username_env
-                )
-            })?;
-            let key = std::env::var(&c.credentials.access_key_env).map_err(|_| {
-                format!(
-                    "set {} in the environment (the device profile's credentials)",
-                    c.credentials.access_key_env
-                )
-            })?;
-            let block = c.vendor.options_key();
-            let opts = caps.entry(block.to_string()).or_insert_with(|| json!({}));
-            if let Some(o) = opts.as_object_mut() {
-                let (uk, kk) = match block {
-                    "sauce:options" => ("username", "accessKey"),
-                    "lt:options" => ("username", "accessKey"),
-                    _ => ("userName", "accessKey"),
-                };
-                o.insert(uk.into(), json!(user));
-                o.insert(kk.into(), json!(key));
-            }
-            (c.url.clone(), false)
-        }
-    };
-    Ok(SessionSpec {
-        url,
-        platform,
-        app_id: app_id.to_string(),
-        capabilities: caps,
-        is_virtual,
-    })
-}
-
-/// Opens a device session with the profile's backend: Appium, the host tools (`adb`,
-/// `xcrun simctl`), or both.
-pub async fn open_device(
-    profile: &DeviceProfile,
-    app_id: &str,
-    seed: u64,
-    app: Option<&AppProfile>,
-    farm_url: Option<&str>,
-) -> Result<Box<dyn Device>, String> {
-    let appium = || async {
-        let spec = session_spec(profile, app_id, seed, farm_url)?;
-        AppiumDevice::connect(&spec)
-            .await
-            .map(|d| Box::new(d) as Box<dyn Device>)
-            .map_err(|e| e.to_string())
-    };
-    if profile.backend == Backend::Appium {
-        return appium().await;
-    }
-    let host: Box<dyn Device> = match &profile.target {
-        Target::AndroidEmulator(e) => Box::new(AndroidHost::open(&e.device, app_id).await.map_err(|e| e.to_string())?),
-        Target::IosSimulator(sim) => {
-            let names = match app {
-                Some(a) => StorageNames::new(&a.secure_store.session_keys, Some(&a.secure_store.ios_service)),
-                None => StorageNames::new(&[], None),
-            };
-            Box::new(
-                IosHost::open(&sim.device, sim.os_version.as_deref(), app_id, names)
-                    .await
-                    .map_err(|e| e.to_string())?,
-            )
-        }
-        // The profile loader refuses host backends on other kinds.
-        _ => {
-            return Err(format!(
-                "backend {} needs a local simulator or emulator",
-                profile.backend
-            ));
-        }
-    };
-    if profile.backend == Backend::Host {
-        return Ok(host);
-    }
-    match appium().await {
-        Ok(ui) => Ok(Box::new(Hybrid { ui, host })),
-        Err(e) => {
-            let _ = host.quit().await;
-            Err(e)
-        }
-    }
 }
 
 /// Runs every case and returns their results (in plan order).
@@ -406,7 +247,7 @@ async fn attempt(
             config.farm_url.as_deref(),
         )
         .await
-        .map_err(|e| format!("cannot open a session on {}: {e}", case.device))
+        .map_err(|e| format!("cannot open a session on {}: {}", case.device, crate::errors::chain(&e)))
     };
     // Real devices reuse the lane's session; virtual cases get a fresh device each.
     let mut fresh: Option<Box<dyn Device>> = None;
