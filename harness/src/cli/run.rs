@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use super::RunArgs;
+use crate::event::Events;
 use crate::exec::Vars;
 use crate::exit_codes;
 use crate::farm::server::{Farm, serve};
@@ -227,6 +228,8 @@ pub fn run(args: RunArgs) -> i32 {
             None
         };
         let config = RunConfig {
+            run_id: id.clone(),
+            seed,
             parallel: args.parallel,
             retries: args.retries,
             fail_fast: args.fail_fast,
@@ -235,13 +238,19 @@ pub fn run(args: RunArgs) -> i32 {
             vars: config_vars,
             farm_url,
         };
-        let progress: crate::run::runner::Progress = Arc::new(|line: &str| eprintln!("{line}"));
+        let (events, rx) = Events::channel();
+        let printer = tokio::spawn(print_progress(rx));
         let (flows, devices) = (Arc::new(set), Arc::new(devices));
-        if args.until_confident {
-            Some(until_confident(cases, flows, devices, config, progress, args.threshold, args.iterations).await)
+        let out = if args.until_confident {
+            until_confident(cases, flows, devices, config, events, args.threshold, args.iterations).await
         } else {
-            Some(run_cases(cases, flows, devices, config, progress).await)
-        }
+            let out = run_cases(cases, flows, devices, config, &events).await;
+            drop(events);
+            out
+        };
+        // Every sender is gone: the printer ends after the last line.
+        let _ = printer.await;
+        Some(out)
     });
     let Some(cases) = cases_out else {
         return exit_codes::INFRASTRUCTURE;
@@ -287,6 +296,16 @@ pub fn run(args: RunArgs) -> i32 {
     code
 }
 
+/// Prints a line per finished case, as the events come.
+async fn print_progress(mut rx: tokio::sync::mpsc::UnboundedReceiver<crate::event::RunEvent>) {
+    let mut lines = crate::report::ProgressLines::new();
+    while let Some(event) = rx.recv().await {
+        if let Some(line) = lines.line(&event) {
+            eprintln!("{line}");
+        }
+    }
+}
+
 /// `--timeout 5m`.
 pub fn parse_timeout(s: &str) -> Result<Duration, String> {
     crate::lower::parse_duration(s)
@@ -301,10 +320,19 @@ async fn until_confident(
     flows: Arc<crate::flow::load::FlowSet>,
     devices: Arc<BTreeMap<String, DeviceProfile>>,
     config: crate::run::runner::RunConfig,
-    progress: crate::run::runner::Progress,
+    events: Events,
     threshold: f64,
     max: u32,
 ) -> Vec<crate::results::CaseResult> {
+    let started = Instant::now();
+    events.send(crate::event::RunEvent::RunStarted {
+        run_id: config.run_id.clone(),
+        total: cases.len(),
+        parallel: config.parallel,
+        seed: config.seed,
+    });
+    let runner = crate::run::runner::Runner::new(flows, devices, config.clone());
+    let mut round = 0;
     use crate::stats::{Decision, Sprt};
     // Cells in plan order, each with its cases in iteration order.
     let mut cells: Vec<((String, String), Vec<crate::run::plan::CaseSpec>, Sprt)> = vec![];
@@ -334,7 +362,12 @@ async fn until_confident(
             batch.extend(cells[i].1.iter().skip(next).take(per).cloned());
         }
         next += per;
-        let mut results = run_cases(batch, flows.clone(), devices.clone(), config.clone(), progress.clone()).await;
+        round += 1;
+        events.send(crate::event::RunEvent::RoundStarted {
+            round,
+            cases: batch.len(),
+        });
+        let mut results = runner.run_cases(batch, &events).await;
         results.sort_by_key(|r| r.iteration);
         for r in &results {
             if let Some((_, _, sprt)) = cells.iter_mut().find(|(k, _, _)| k.0 == r.flow && k.1 == r.device) {
@@ -360,6 +393,9 @@ async fn until_confident(
         };
         eprintln!("until-confident: {flow} on {device}: {verdict} after {runs} runs (fixed N = {max})");
     }
+    events.send(crate::event::RunEvent::RunFinished {
+        duration_ms: started.elapsed().as_millis() as u64,
+    });
     out.sort_by_key(|r| (r.flow.clone(), r.device.clone(), r.iteration));
     out
 }

@@ -1,12 +1,14 @@
 //! Reports rendered from a run's results ([`RunResults`]): `results.json` (the results
 //! themselves, which `harness report` reads back and CI shards merge), `junit.xml`, the
-//! self-contained `index.html` and the plain-text closing table printed at the end of a run.
+//! self-contained `index.html` and the plain-text closing table printed at the end of a run;
+//! and, while a run goes, the terminal's progress lines from its events ([`ProgressLines`]).
 //!
 //! Reporters read only the result model: they never touch devices or flows.
 
 mod html;
 mod json;
 mod junit;
+mod progress;
 mod summary;
 
 use std::fs;
@@ -16,6 +18,7 @@ use std::path::{Path, PathBuf};
 pub use html::{HTML_FILE, html_report, write_html};
 pub use json::{RESULTS_FILE, merge, read_results, write_results};
 pub use junit::{JUNIT_FILE, junit_report, write_junit};
+pub use progress::ProgressLines;
 pub use summary::{statistics_section, summary_table};
 
 use crate::results::RunResults;

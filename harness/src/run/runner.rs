@@ -9,12 +9,14 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use tokio::sync::Semaphore;
 
 use crate::driver::Device;
+use crate::errors::chain;
+use crate::event::{CaseKey, Collector, Events, RunEvent};
 use crate::exec::{Executor, StepError, Vars};
 use crate::flow::load::FlowSet;
 use crate::platform::Platform;
@@ -23,8 +25,13 @@ use crate::results::{AttemptRecord, CaseResult, Outcome};
 use crate::run::plan::CaseSpec;
 use crate::run::session::{VIRTUAL_TIME_SCALE, open_device};
 
+/// How the runner runs: the run's identity, its limits and what every case gets.
 #[derive(Clone, Debug)]
 pub struct RunConfig {
+    /// The run's id (`RunStarted`, `HARNESS_RUN_ID`).
+    pub run_id: String,
+    /// The run seed the cases' seeds derive from (`RunStarted`).
+    pub seed: u64,
     pub parallel: usize,
     pub retries: u32,
     pub fail_fast: bool,
@@ -35,86 +42,155 @@ pub struct RunConfig {
     pub farm_url: Option<String>,
 }
 
-/// Progress lines go through this (stderr by default).
-pub type Progress = Arc<dyn Fn(&str) + Send + Sync>;
-
 fn platform_of(p: &DeviceProfile) -> Platform {
     p.platform
 }
 
-/// Runs every case and returns their results (in plan order).
+/// Runs cases on the devices of its profiles and tells what happens on an [`Events`]
+/// stream: never prints.
+#[derive(Clone)]
+pub struct Runner {
+    flows: Arc<FlowSet>,
+    devices: Arc<BTreeMap<String, DeviceProfile>>,
+    config: Arc<RunConfig>,
+}
+
+impl Runner {
+    pub fn new(flows: Arc<FlowSet>, devices: Arc<BTreeMap<String, DeviceProfile>>, config: RunConfig) -> Self {
+        Runner {
+            flows,
+            devices,
+            config: Arc::new(config),
+        }
+    }
+
+    pub fn config(&self) -> &RunConfig {
+        &self.config
+    }
+
+    /// A whole run: `RunStarted`, then every case (`CaseStarted` for each attempt,
+    /// `CaseFinished` for each case), then `RunFinished`. Returns the results in the order of
+    /// `cases`.
+    pub async fn run(&self, cases: Vec<CaseSpec>, events: &Events) -> Vec<CaseResult> {
+        let started = Instant::now();
+        events.send(RunEvent::RunStarted {
+            run_id: self.config.run_id.clone(),
+            total: cases.len(),
+            parallel: self.config.parallel,
+            seed: self.config.seed,
+        });
+        let results = self.run_cases(cases, events).await;
+        events.send(RunEvent::RunFinished {
+            duration_ms: started.elapsed().as_millis() as u64,
+        });
+        results
+    }
+
+    /// Runs `cases` as part of a run whose `RunStarted` and `RunFinished` the caller sends
+    /// (`--until-confident` runs its rounds this way): `CaseStarted` and `CaseFinished`
+    /// only, `CaseFinished::index` being the case's position in `cases`. Returns the
+    /// results in that order.
+    ///
+    /// The workers send their events to this call, which forwards each one to `events` and
+    /// collects the results from them: the results are exactly what was reported.
+    pub async fn run_cases(&self, cases: Vec<CaseSpec>, events: &Events) -> Vec<CaseResult> {
+        let stop = Arc::new(AtomicBool::new(false));
+        let permits = Arc::new(Semaphore::new(self.config.parallel.max(1)));
+        let (workers_events, mut from_workers) = Events::channel();
+        // Virtual cases run independently; real devices get one lane each.
+        let mut lanes: BTreeMap<String, Vec<(usize, CaseSpec)>> = BTreeMap::new();
+        let mut singles: Vec<(usize, CaseSpec)> = vec![];
+        for (i, c) in cases.into_iter().enumerate() {
+            match self
+                .devices
+                .get(&c.device)
+                .map(|d| matches!(d.target, Target::Virtual(_)))
+            {
+                Some(false) => lanes.entry(c.device.clone()).or_default().push((i, c)),
+                _ => singles.push((i, c)),
+            }
+        }
+        let mut set = tokio::task::JoinSet::new();
+        for (i, case) in singles {
+            let (this, events) = (self.clone(), workers_events.clone());
+            let (permits, stop) = (permits.clone(), stop.clone());
+            set.spawn(async move {
+                let _permit = permits.acquire_owned().await;
+                let r = run_case(&case, None, &this.flows, &this.devices, &this.config, &stop, &events).await;
+                events.send(finished(i, r));
+            });
+        }
+        for (_, lane) in lanes {
+            let (this, events) = (self.clone(), workers_events.clone());
+            let (permits, stop) = (permits.clone(), stop.clone());
+            set.spawn(async move {
+                let _permit = permits.acquire_owned().await;
+                let mut session: Option<Box<dyn Device>> = None;
+                for (i, case) in lane {
+                    let r = run_case(
+                        &case,
+                        Some(&mut session),
+                        &this.flows,
+                        &this.devices,
+                        &this.config,
+                        &stop,
+                        &events,
+                    )
+                    .await;
+                    events.send(finished(i, r));
+                }
+                if let Some(s) = session {
+                    let _ = s.quit().await;
+                }
+            });
+        }
+        // The workers hold the only senders left: the loop below ends when the last ends.
+        drop(workers_events);
+        let workers = async {
+            while let Some(r) = set.join_next().await {
+                if let Err(e) = r {
+                    tracing::error!("a device worker panicked: {e}");
+                }
+            }
+        };
+        let mut collector = Collector::default();
+        let dispatch = async {
+            while let Some(event) = from_workers.recv().await {
+                collector.observe(&event);
+                events.send(event);
+            }
+        };
+        tokio::join!(workers, dispatch);
+        collector.finish()
+    }
+}
+
+/// Runs every case as one run (see [`Runner::run`]) and returns their results in plan order.
 pub async fn run_cases(
     cases: Vec<CaseSpec>,
     flows: Arc<FlowSet>,
     devices: Arc<BTreeMap<String, DeviceProfile>>,
     config: RunConfig,
-    progress: Progress,
+    events: &Events,
 ) -> Vec<CaseResult> {
-    let total = cases.len();
-    let done = Arc::new(AtomicUsize::new(0));
-    let stop = Arc::new(AtomicBool::new(false));
-    let permits = Arc::new(Semaphore::new(config.parallel.max(1)));
-    let config = Arc::new(config);
-    // Virtual cases run independently; real devices get one lane each.
-    let mut lanes: BTreeMap<String, Vec<(usize, CaseSpec)>> = BTreeMap::new();
-    let mut singles: Vec<(usize, CaseSpec)> = vec![];
-    for (i, c) in cases.into_iter().enumerate() {
-        match devices.get(&c.device).map(|d| matches!(d.target, Target::Virtual(_))) {
-            Some(false) => lanes.entry(c.device.clone()).or_default().push((i, c)),
-            _ => singles.push((i, c)),
-        }
-    }
-    let mut set = tokio::task::JoinSet::new();
-    for (i, case) in singles {
-        let (flows, devices, config, progress) = (flows.clone(), devices.clone(), config.clone(), progress.clone());
-        let (permits, done, stop) = (permits.clone(), done.clone(), stop.clone());
-        set.spawn(async move {
-            let _permit = permits.acquire_owned().await;
-            let r = run_case(&case, None, &flows, &devices, &config, &stop).await;
-            report_progress(&progress, &done, total, &r);
-            vec![(i, r)]
-        });
-    }
-    for (_, lane) in lanes {
-        let (flows, devices, config, progress) = (flows.clone(), devices.clone(), config.clone(), progress.clone());
-        let (permits, done, stop) = (permits.clone(), done.clone(), stop.clone());
-        set.spawn(async move {
-            let _permit = permits.acquire_owned().await;
-            let mut session: Option<Box<dyn Device>> = None;
-            let mut out = vec![];
-            for (i, case) in lane {
-                let r = run_case(&case, Some(&mut session), &flows, &devices, &config, &stop).await;
-                report_progress(&progress, &done, total, &r);
-                out.push((i, r));
-            }
-            if let Some(s) = session {
-                let _ = s.quit().await;
-            }
-            out
-        });
-    }
-    let mut results: Vec<(usize, CaseResult)> = vec![];
-    while let Some(r) = set.join_next().await {
-        match r {
-            Ok(v) => results.extend(v),
-            Err(e) => tracing::error!("a device worker panicked: {e}"),
-        }
-    }
-    results.sort_by_key(|(i, _)| *i);
-    results.into_iter().map(|(_, r)| r).collect()
+    Runner::new(flows, devices, config).run(cases, events).await
 }
 
-fn report_progress(progress: &Progress, done: &AtomicUsize, total: usize, r: &CaseResult) {
-    let n = done.fetch_add(1, Ordering::SeqCst) + 1;
-    let cause = r.cause.as_deref().map(|c| format!(" ({c})")).unwrap_or_default();
-    progress(&format!(
-        "[{n}/{total}] {} on {} #{}: {}{cause} in {:.1} s",
-        r.flow,
-        r.device,
-        r.iteration,
-        r.outcome.name(),
-        r.duration_ms as f64 / 1000.0
-    ));
+fn finished(index: usize, result: CaseResult) -> RunEvent {
+    RunEvent::CaseFinished {
+        index,
+        result: Box::new(result),
+    }
+}
+
+/// The key of an attempt of `case`.
+fn case_key(case: &CaseSpec, attempt: u32) -> CaseKey {
+    CaseKey {
+        flow: case.flow.clone(),
+        device: case.device.clone(),
+        iteration: case.iteration,
+        attempt,
+    }
 }
 
 fn blank(case: &CaseSpec, platform: &str, outcome: Outcome, message: Option<String>) -> CaseResult {
@@ -148,6 +224,7 @@ async fn run_case(
     devices: &BTreeMap<String, DeviceProfile>,
     config: &RunConfig,
     stop: &AtomicBool,
+    events: &Events,
 ) -> CaseResult {
     let started = Instant::now();
     let Some(profile) = devices.get(&case.device) else {
@@ -189,7 +266,17 @@ async fn run_case(
         let seed = crate::run::plan::stable_hash(&[&attempts.to_string()], case.seed);
         let seed = if attempts == 1 { case.seed } else { seed };
         let attempt_started = Instant::now();
-        result = attempt(case, lane.as_deref_mut(), profile, &app_id, seed, flows, config).await;
+        let key = case_key(case, attempts);
+        events.send(RunEvent::CaseStarted { case: key.clone() });
+        let on = Attempt {
+            case,
+            key,
+            events,
+            profile,
+            app_id: &app_id,
+            seed,
+        };
+        result = attempt(&on, lane.as_deref_mut(), flows, config).await;
         result.attempts = attempts;
         if result.outcome == Outcome::Passed || result.outcome == Outcome::Error || attempts > config.retries {
             break;
@@ -227,27 +314,36 @@ pub fn flaky_message(attempts: u32, history: &[AttemptRecord]) -> String {
     format!("passed on attempt {attempts}; earlier: {}", earlier.join(" | "))
 }
 
-async fn attempt(
-    case: &CaseSpec,
-    lane: Option<&mut Option<Box<dyn Device>>>,
-    profile: &DeviceProfile,
-    app_id: &str,
+/// One attempt of a case: what it runs, on which profile, with which seed, and where its
+/// events go.
+struct Attempt<'a> {
+    case: &'a CaseSpec,
+    key: CaseKey,
+    events: &'a Events,
+    profile: &'a DeviceProfile,
+    app_id: &'a str,
     seed: u64,
+}
+
+async fn attempt(
+    on: &Attempt<'_>,
+    lane: Option<&mut Option<Box<dyn Device>>>,
     flows: &FlowSet,
     config: &RunConfig,
 ) -> CaseResult {
-    let platform = platform_of(profile);
+    let case = on.case;
+    let platform = platform_of(on.profile);
     let mut result = blank(case, platform.name(), Outcome::Passed, None);
     let open = || async {
         open_device(
-            profile,
-            app_id,
-            seed,
+            on.profile,
+            on.app_id,
+            on.seed,
             flows.app_of(&case.flow_file),
             config.farm_url.as_deref(),
         )
         .await
-        .map_err(|e| format!("cannot open a session on {}: {}", case.device, crate::errors::chain(&e)))
+        .map_err(|e| format!("cannot open a session on {}: {}", case.device, chain(&e)))
     };
     // Real devices reuse the lane's session; virtual cases get a fresh device each.
     let mut fresh: Option<Box<dyn Device>> = None;
@@ -265,7 +361,7 @@ async fn attempt(
                 }
             }
             let device = slot.as_mut().expect("opened above");
-            let r = run_on(case, device, platform, seed, flows, config, &mut result).await;
+            let r = run_on(on, device, platform, flows, config, &mut result).await;
             if r {
                 // The session may be broken: end it; the next case opens a new one.
                 if let Some(s) = slot.take() {
@@ -284,7 +380,7 @@ async fn attempt(
         },
     };
     debug_assert!(!is_lane);
-    run_on(case, device, platform, seed, flows, config, &mut result).await;
+    run_on(on, device, platform, flows, config, &mut result).await;
     if let Some(d) = fresh
         && let Err(e) = d.quit().await
     {
@@ -295,14 +391,14 @@ async fn attempt(
 
 /// Runs the case's flow on `device`; returns whether the outcome was an infrastructure error.
 async fn run_on(
-    case: &CaseSpec,
+    on: &Attempt<'_>,
     device: &mut Box<dyn Device>,
     platform: Platform,
-    seed: u64,
     flows: &FlowSet,
     config: &RunConfig,
     result: &mut CaseResult,
 ) -> bool {
+    let case = on.case;
     let rel = format!(
         "artifacts/{}/{}/{}",
         sanitize(&case.flow),
@@ -321,7 +417,9 @@ async fn run_on(
     } else {
         1.0
     };
-    let exec = Executor::new(device.as_mut(), flows, vars, dir, rel, seed).with_time_scale(scale);
+    let exec = Executor::new(device.as_mut(), flows, vars, dir, rel, on.seed).with_time_scale(scale);
+    // TODO(arch-exec merge): chain `.with_events(on.events.clone(), on.key.clone())` above so the executor sends StepFinished.
+    let _ = (on.events, &on.key);
     match tokio::time::timeout(config.flow_timeout, exec.run_flow(&case.flow_file)).await {
         Err(_) => {
             result.outcome = Outcome::Error;
