@@ -59,6 +59,9 @@ pub enum HarnessError {
     /// The plan is empty.
     #[error("nothing to run: no flow matches the tag filters (or the shard is empty)")]
     NothingToRun,
+    /// `--until-confident --threshold T`: the test needs room either side of T.
+    #[error("invalid threshold {threshold}: {reason}")]
+    InvalidThreshold { threshold: f64, reason: String },
     /// `harness check` without paths, in a directory without `flows/` or `devices/`.
     #[error("nothing to check: no flows/ or devices/ here (hint: harness check PATH…)")]
     NothingToCheck,
@@ -143,6 +146,7 @@ impl HarnessError {
             | HarnessError::MissingSecrets { .. }
             | HarnessError::InvalidDeviceProfile { .. }
             | HarnessError::NothingToRun
+            | HarnessError::InvalidThreshold { .. }
             | HarnessError::NothingToCheck
             | HarnessError::InvalidResults(_) => exit_codes::INVALID_INPUT,
             HarnessError::CreateRunDir { .. }
@@ -241,6 +245,10 @@ mod tests {
                 source_text: None,
             },
             HarnessError::NothingToRun,
+            HarnessError::InvalidThreshold {
+                threshold: 0.99,
+                reason: "no room".into(),
+            },
             HarnessError::NothingToCheck,
             HarnessError::InvalidResults(ReportError::NothingToMerge),
         ];

@@ -5,9 +5,14 @@
 //! or `--shard`. Real devices keep one session per device profile and run their cases one
 //! after another. A failing device never stops the others; infrastructure errors are
 //! `error` outcomes, never passes or plain failures.
+//!
+//! The runner never prints: each worker sends its cases' events (`CaseStarted` per attempt,
+//! `CaseFinished`) to the runner's dispatcher, which forwards them to the caller's
+//! [`Events`] and collects the results from them. Sessions are opened by
+//! `crate::run::session`.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -462,18 +467,4 @@ pub fn sanitize(s: &str) -> String {
             }
         })
         .collect()
-}
-
-/// Whether a path exists (for `reports/latest`).
-pub fn point_latest(reports: &Path, run_id: &str) {
-    let latest = reports.join("latest");
-    let _ = std::fs::remove_file(&latest);
-    #[cfg(unix)]
-    {
-        let _ = std::os::unix::fs::symlink(run_id, &latest);
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = std::fs::write(&latest, run_id);
-    }
 }
