@@ -590,6 +590,26 @@ mod tests {
         assert_eq!(kinds, ["run 2", "start #1", "finish 0", "start #2", "finish 1", "end"]);
     }
 
+    /// The farm is a leaf: only `cli/` starts it. Code lines (not comments) of the modules
+    /// of a run never name it.
+    #[test]
+    fn the_core_of_a_run_never_imports_the_farm() {
+        let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+        let forbidden = ["crate", "::farm"].concat();
+        let mut files: Vec<PathBuf> = ["run", "report"]
+            .iter()
+            .flat_map(|d| std::fs::read_dir(src.join(d)).unwrap().map(|e| e.unwrap().path()))
+            .collect();
+        files.extend(["event.rs", "results.rs", "errors.rs"].iter().map(|f| src.join(f)));
+        for f in files {
+            let text = std::fs::read_to_string(&f).unwrap();
+            for (n, line) in text.lines().enumerate() {
+                let code = line.split("//").next().unwrap_or("");
+                assert!(!code.contains(&forbidden), "{}:{}: {line}", f.display(), n + 1);
+            }
+        }
+    }
+
     #[test]
     fn device_names_and_paths() {
         assert_eq!(device_path("virtual-ios"), Path::new("devices/virtual-ios.yaml"));
