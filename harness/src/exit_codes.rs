@@ -1,4 +1,7 @@
 //! Process exit codes of `harness`. Stable: CI scripts depend on them.
+//!
+//! Errors get theirs from `HarnessError::exit_code` (`crate::errors`), at the top of the
+//! command line only; a run's results from `RunResults::exit_code` (`crate::results`).
 
 /// Everything passed (`run`), or every input is valid (`check`).
 pub const OK: i32 = 0;

@@ -2,11 +2,15 @@
 //!
 //! Module map: `yaml` (YAML text → located nodes), `lower` (typed reading of nodes with
 //! diagnostics), `diag` (diagnostics and their rendering), `flow` (the flow language: parse,
-//! model, load, emit), `profile` (app and device profiles), `host` (adb and simctl), `schema` (JSON Schema), `cli`
-//! (the `harness` command line), `exit_codes`.
+//! model, load, emit), `profile` (app and device profiles), `host` (adb and simctl), `schema` (JSON Schema),
+//! `run` (plan, sessions, runner, until-confident, the whole `harness run` campaign), `event` (the
+//! runner → consumers event stream), `results` and `report` (the result model and its reports),
+//! `cli` (the `harness` command line: arguments and output only; the only module that starts
+//! the virtual `farm`), `errors` (the one top error type) and `exit_codes`.
 pub mod cli;
 pub mod diag;
 pub mod driver;
+pub mod errors;
 pub mod event;
 pub mod exec;
 pub mod exit_codes;

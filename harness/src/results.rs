@@ -123,6 +123,11 @@ pub struct CaseResult {
     pub duration_ms: u64,
     /// Attempts made (more than one with --retries).
     pub attempts: u32,
+    /// The attempts before the last one, oldest first (empty when the first attempt was the
+    /// last). The case's own fields describe its last attempt. Absent in results.json files
+    /// of older harness versions, which read back as empty.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attempt_history: Vec<AttemptRecord>,
     pub steps: Vec<StepResult>,
     pub snapshots: Vec<Snapshot>,
     /// Cold start (relaunch) to the signed-in screen, ms, when measured.
@@ -135,6 +140,28 @@ pub struct CaseResult {
     /// Artifact paths relative to the run directory.
     pub artifacts: Vec<String>,
     /// The seed the case's device used.
+    pub seed: u64,
+}
+
+/// How one earlier attempt of a retried case ended (`--retries`): a failure (or, for the
+/// attempt before an error, whatever it was), kept as data rather than folded into the
+/// case's message.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AttemptRecord {
+    /// 1-based.
+    pub attempt: u32,
+    pub outcome: Outcome,
+    /// The failing step's message.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+    /// Why it failed, in words (as [`CaseResult::diagnosis`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub diagnosis: Option<String>,
+    /// The diagnosis's short code (as [`CaseResult::cause`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cause: Option<String>,
+    pub duration_ms: u64,
+    /// The seed the attempt's device used.
     pub seed: u64,
 }
 
@@ -156,5 +183,22 @@ pub struct RunResults {
 impl RunResults {
     pub fn count(&self, o: Outcome) -> usize {
         self.cases.iter().filter(|c| c.outcome == o).count()
+    }
+
+    /// The exit code these results call for: [`INFRASTRUCTURE`] when a case ended in an
+    /// error, else [`TEST_FAILED`] when one failed, else [`OK`] (flaky and skipped cases
+    /// do not fail a run).
+    ///
+    /// [`INFRASTRUCTURE`]: crate::exit_codes::INFRASTRUCTURE
+    /// [`TEST_FAILED`]: crate::exit_codes::TEST_FAILED
+    /// [`OK`]: crate::exit_codes::OK
+    pub fn exit_code(&self) -> i32 {
+        if self.count(Outcome::Error) > 0 {
+            crate::exit_codes::INFRASTRUCTURE
+        } else if self.count(Outcome::Failed) > 0 {
+            crate::exit_codes::TEST_FAILED
+        } else {
+            crate::exit_codes::OK
+        }
     }
 }

@@ -657,6 +657,7 @@ mod tests {
             message: None,
             duration_ms: 1000,
             attempts: 1,
+            attempt_history: Vec::new(),
             steps: Vec::new(),
             snapshots: Vec::new(),
             restore_ms: restore,

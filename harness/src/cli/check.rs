@@ -8,6 +8,7 @@ use serde::Serialize;
 
 use super::{CheckArgs, Format};
 use crate::diag::{Diagnostic, Severity};
+use crate::errors::HarnessError;
 use crate::exit_codes;
 use crate::flow::load::{VarSources, load_flows, normalize};
 use crate::profile::app::load_app_profile;
@@ -128,7 +129,9 @@ pub fn check_paths(
     (diags, kinds, sources)
 }
 
-pub fn run(args: CheckArgs) -> i32 {
+/// Exit code 0 when every file is valid, 2 when one has an error (the diagnostics are the
+/// output, not an error of the command).
+pub fn run(args: CheckArgs) -> Result<i32, HarnessError> {
     let paths = if args.paths.is_empty() {
         ["flows", "devices"]
             .iter()
@@ -139,8 +142,7 @@ pub fn run(args: CheckArgs) -> i32 {
         args.paths.clone()
     };
     if paths.is_empty() {
-        eprintln!("error: nothing to check: no flows/ or devices/ here (hint: harness check PATH…)");
-        return exit_codes::INVALID_INPUT;
+        return Err(HarnessError::NothingToCheck);
     }
     let vars = VarSources::from_env(args.env.clone());
     let (diags, kinds, sources) = check_paths(&paths, &vars);
@@ -176,9 +178,9 @@ pub fn run(args: CheckArgs) -> i32 {
             );
         }
     }
-    if errors > 0 {
+    Ok(if errors > 0 {
         exit_codes::INVALID_INPUT
     } else {
         exit_codes::OK
-    }
+    })
 }

@@ -1,10 +1,12 @@
 //! `harness devices`: what `adb` and `xcrun simctl` see, with the device-profile lines to
 //! paste into `devices/NAME.yaml`.
 
+use crate::errors::HarnessError;
 use crate::exit_codes;
 use crate::host::{list_devices, profile_line};
 
-pub fn run() -> i32 {
+/// Missing tools are notes, not errors: this always succeeds.
+pub fn run() -> Result<i32, HarnessError> {
     let (devices, notes) = list_devices();
     for n in &notes {
         eprintln!("note: {n}");
@@ -13,7 +15,7 @@ pub fn run() -> i32 {
         println!(
             "no devices: start an Android emulator or boot an iOS simulator (or use the virtual farm: devices/virtual-*.yaml)"
         );
-        return exit_codes::OK;
+        return Ok(exit_codes::OK);
     }
     for d in &devices {
         println!(
@@ -32,5 +34,5 @@ pub fn run() -> i32 {
             println!("    {line}");
         }
     }
-    exit_codes::OK
+    Ok(exit_codes::OK)
 }

@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use crate::driver::ios_host::{StorageNames, data_dir, pick};
+use crate::errors::HarnessError;
 use crate::exit_codes;
 use crate::host::{Cmd, HostError, keychain, simctl};
 use crate::profile::device::SimulatorRef;
@@ -48,27 +49,22 @@ pub enum KeychainCommand {
     },
 }
 
-fn simulator(name: &str) -> Result<simctl::Simulator, String> {
-    let out = Cmd::new("xcrun", simctl::list_args())
-        .run(TIMEOUT)
-        .map_err(|e| e.to_string())?;
-    let sims = simctl::parse_list(&out.stdout_text()).map_err(|e| e.to_string())?;
+fn simulator(name: &str) -> Result<simctl::Simulator, HarnessError> {
+    let out = Cmd::new("xcrun", simctl::list_args()).run(TIMEOUT)?;
+    let sims = simctl::parse_list(&out.stdout_text())?;
     let by_udid = SimulatorRef::Udid(name.to_string());
     let by_name = SimulatorRef::DeviceName(name.to_string());
-    pick(&sims, &by_udid, None)
-        .or_else(|_| pick(&sims, &by_name, None))
-        .cloned()
-        .map_err(|e| e.to_string())
+    let sim = pick(&sims, &by_udid, None).or_else(|_| pick(&sims, &by_name, None))?;
+    Ok(sim.clone())
 }
 
-fn keychains(sim: &simctl::Simulator) -> Result<PathBuf, String> {
-    data_dir(sim)
-        .map(|d| keychain::keychain_dir(&d))
-        .map_err(|e| e.to_string())
+fn keychains(sim: &simctl::Simulator) -> Result<PathBuf, HarnessError> {
+    Ok(keychain::keychain_dir(&data_dir(sim)?))
 }
 
-pub fn run(command: KeychainCommand) -> i32 {
-    let result = match command {
+/// Every failure is an infrastructure error (exit code 3).
+pub fn run(command: KeychainCommand) -> Result<i32, HarnessError> {
+    match command {
         KeychainCommand::Show {
             simulator: name,
             bundle_id,
@@ -80,20 +76,14 @@ pub fn run(command: KeychainCommand) -> i32 {
             dir,
             shutdown,
         } => restore(&name, &dir, shutdown),
-    };
-    match result {
-        Ok(()) => exit_codes::OK,
-        Err(e) => {
-            eprintln!("error: {e}");
-            exit_codes::INFRASTRUCTURE
-        }
-    }
+    }?;
+    Ok(exit_codes::OK)
 }
 
-fn show(name: &str, bundle_id: &str, keys: Vec<String>) -> Result<(), String> {
+fn show(name: &str, bundle_id: &str, keys: Vec<String>) -> Result<(), HarnessError> {
     let sim = simulator(name)?;
     let db = keychains(&sim)?.join(keychain::KEYCHAIN_DB);
-    let items = keychain::read_items(&db, bundle_id).map_err(|e| e.to_string())?;
+    let items = keychain::read_items(&db, bundle_id)?;
     // ClerkKit's own items use the bundle id as their service.
     let StorageNames { keys, mut services } = StorageNames::new(&keys, None);
     services.push(bundle_id.to_string());
@@ -120,10 +110,10 @@ fn cf_time(seconds: f64) -> String {
     crate::iso8601::format_ms(unix_ms)
 }
 
-fn backup(name: &str, dir: &Path) -> Result<(), String> {
+fn backup(name: &str, dir: &Path) -> Result<(), HarnessError> {
     let sim = simulator(name)?;
     let from = keychains(&sim)?;
-    keychain::backup(&from, dir).map_err(|e| e.to_string())?;
+    keychain::backup(&from, dir)?;
     println!(
         "saved {} of {} ({}) into {}",
         keychain::KEYCHAIN_DB,
@@ -134,29 +124,24 @@ fn backup(name: &str, dir: &Path) -> Result<(), String> {
     Ok(())
 }
 
-fn restore(name: &str, dir: &Path, shutdown: bool) -> Result<(), String> {
+fn restore(name: &str, dir: &Path, shutdown: bool) -> Result<(), HarnessError> {
     let sim = simulator(name)?;
     let to = keychains(&sim)?;
     let booted = sim.state != "Shutdown";
     if booted && shutdown {
-        Cmd::new("xcrun", simctl::shutdown_args(&sim.udid))
-            .run(TIMEOUT)
-            .map_err(|e| e.to_string())?;
+        Cmd::new("xcrun", simctl::shutdown_args(&sim.udid)).run(TIMEOUT)?;
     }
     let n = keychain::restore(dir, &to, booted && !shutdown).map_err(|e| match e {
-        HostError::Failed { stderr, .. } if stderr.contains("shut it down first") => {
-            format!(
-                "{} is {}: pass --shutdown, or run xcrun simctl shutdown {}",
-                sim.name, sim.state, sim.udid
-            )
-        }
-        other => other.to_string(),
+        HostError::Failed { stderr, .. } if stderr.contains("shut it down first") => HarnessError::SimulatorBooted {
+            name: sim.name.clone(),
+            state: sim.state.clone(),
+            udid: sim.udid.clone(),
+        },
+        other => other.into(),
     })?;
     println!("restored {n} file(s) into {}", to.display());
     if booted && shutdown {
-        Cmd::new("xcrun", simctl::boot_args(&sim.udid))
-            .run(TIMEOUT)
-            .map_err(|e| e.to_string())?;
+        Cmd::new("xcrun", simctl::boot_args(&sim.udid)).run(TIMEOUT)?;
         println!("booted {} again", sim.name);
     }
     Ok(())

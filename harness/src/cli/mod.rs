@@ -1,6 +1,7 @@
 //! The `harness` command line: argument parsing and dispatch only. Each subcommand's work
-//! lives in the library; this module turns results into output and an exit code
-//! (`crate::exit_codes`).
+//! lives in the library; a subcommand maps its arguments, prints what the work gave and
+//! returns the exit code its results call for, or a [`HarnessError`] that [`main_impl`]
+//! renders once and maps to its exit code (`crate::exit_codes`).
 mod check;
 mod devices;
 mod keychain;
@@ -12,6 +13,7 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 
+use crate::errors::HarnessError;
 use crate::exit_codes;
 use crate::schema::SchemaKind;
 
@@ -176,30 +178,21 @@ fn parse_key_val(s: &str) -> Result<(String, String), String> {
     Ok((k.to_string(), v.to_string()))
 }
 
-/// Writes every report of `results` into `dir` and prints the summary and statistics;
-/// returns the exit code the results call for (0 passed, 1 failed, 3 infrastructure error).
-fn write_reports_and_summarise(dir: &std::path::Path, results: &crate::results::RunResults) -> i32 {
-    use crate::results::Outcome;
-    match crate::report::write_all(dir, results) {
-        Ok(files) => {
-            for f in files {
-                eprintln!("wrote {}", f.display());
-            }
-        }
-        Err(e) => {
-            eprintln!("error: {e}");
-            return exit_codes::INFRASTRUCTURE;
-        }
+/// Prints the reports written, the summary table and the statistics of `results`.
+fn summarise(written: &[PathBuf], results: &crate::results::RunResults) {
+    for f in written {
+        eprintln!("wrote {}", f.display());
     }
     println!("{}", crate::report::summary_table(results));
     println!("{}", crate::report::statistics_section(results));
-    if results.count(Outcome::Error) > 0 {
-        exit_codes::INFRASTRUCTURE
-    } else if results.count(Outcome::Failed) > 0 {
-        exit_codes::TEST_FAILED
-    } else {
-        exit_codes::OK
-    }
+}
+
+/// The async runtime of the commands that need one.
+fn runtime() -> Result<tokio::runtime::Runtime, HarnessError> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(HarnessError::Runtime)
 }
 
 /// Runs the command line and returns the process exit code.
@@ -224,7 +217,7 @@ pub fn main_impl() -> i32 {
         .with_env_filter(tracing_subscriber::EnvFilter::try_new(filter).unwrap_or_else(|_| "warn".into()))
         .with_writer(std::io::stderr)
         .try_init();
-    match cli.command {
+    let outcome = match cli.command {
         Command::Check(args) => check::run(args),
         Command::Run(args) => run::run(args),
         Command::Report(args) => report::run(args),
@@ -233,7 +226,15 @@ pub fn main_impl() -> i32 {
         Command::Sim(SimCommand::Serve { port, host, seed }) => sim::serve(host, port, seed),
         Command::Schema { kind } => {
             print!("{}", crate::schema::render(kind));
-            exit_codes::OK
+            Ok(exit_codes::OK)
+        }
+    };
+    // The one place errors are printed and turned into exit codes.
+    match outcome {
+        Ok(code) => code,
+        Err(e) => {
+            eprint!("{}", e.render());
+            e.exit_code()
         }
     }
 }

@@ -3,28 +3,17 @@
 use std::io::Write as _;
 use std::net::{IpAddr, SocketAddr};
 
+use crate::errors::HarnessError;
 use crate::exit_codes;
 use crate::farm::server::{Farm, serve as serve_farm};
 
-pub fn serve(host: IpAddr, port: u16, seed: u64) -> i32 {
-    let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
-        Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("error: cannot start the async runtime: {e}");
-            return exit_codes::INFRASTRUCTURE;
-        }
-    };
+pub fn serve(host: IpAddr, port: u16, seed: u64) -> Result<i32, HarnessError> {
+    let rt = super::runtime()?;
     rt.block_on(async move {
         let addr = SocketAddr::new(host, port);
-        let listener = match tokio::net::TcpListener::bind(addr).await {
-            Ok(l) => l,
-            Err(e) => {
-                eprintln!(
-                    "error: cannot listen on {addr}: {e} (hint: choose another --port, or --port 0 for a free one)"
-                );
-                return exit_codes::INFRASTRUCTURE;
-            }
-        };
+        let listener = tokio::net::TcpListener::bind(addr)
+            .await
+            .map_err(|source| HarnessError::FarmListen { addr, source })?;
         let local = listener
             .local_addr()
             .map(|a| a.to_string())
@@ -33,14 +22,8 @@ pub fn serve(host: IpAddr, port: u16, seed: u64) -> i32 {
         let _ = std::io::stdout().flush();
         let farm = Farm::new(seed);
         tokio::select! {
-            r = serve_farm(listener, farm) => match r {
-                Ok(()) => exit_codes::OK,
-                Err(e) => {
-                    eprintln!("error: the virtual farm stopped: {e}");
-                    exit_codes::INFRASTRUCTURE
-                }
-            },
-            _ = tokio::signal::ctrl_c() => exit_codes::OK,
+            r = serve_farm(listener, farm) => r.map(|()| exit_codes::OK).map_err(HarnessError::FarmStopped),
+            _ = tokio::signal::ctrl_c() => Ok(exit_codes::OK),
         }
     })
 }

@@ -98,6 +98,15 @@ impl DriverError {
         }
     }
 
+    /// An unreachable server with this message (tests, and callers without a WebDriver error).
+    pub fn unreachable(message: impl Into<String>) -> Self {
+        let message = message.into();
+        DriverError::Unreachable {
+            source: WebDriverError::HttpError(message.clone()),
+            message,
+        }
+    }
+
     /// Infrastructure errors make a case an `error`, not a `failure`.
     pub fn is_infrastructure(&self) -> bool {
         !matches!(self, DriverError::Command { .. })

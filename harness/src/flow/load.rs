@@ -165,7 +165,11 @@ pub fn load_flows(paths: &[PathBuf], vars: &VarSources) -> FlowSet {
                     loc.0,
                     &key,
                     Severity::Error,
-                    format!("'{written}' is {} MiB; files a flow uses are at most {} MiB", bytes.len() >> 20, MAX_ASSET_BYTES >> 20),
+                    format!(
+                        "'{written}' is {} MiB; files a flow uses are at most {} MiB",
+                        bytes.len() >> 20,
+                        MAX_ASSET_BYTES >> 20
+                    ),
                     None,
                 ),
                 Err(_) if kind == FileKind::Reference => push(
@@ -174,8 +178,14 @@ pub fn load_flows(paths: &[PathBuf], vars: &VarSources) -> FlowSet {
                     loc.0,
                     &key,
                     Severity::Warning,
-                    format!("reference screenshot '{written}' does not exist yet (looked for {})", file.display()),
-                    Some("the step fails and saves the screenshot it took as an artifact: review it, then copy it there".into()),
+                    format!(
+                        "reference screenshot '{written}' does not exist yet (looked for {})",
+                        file.display()
+                    ),
+                    Some(
+                        "the step fails and saves the screenshot it took as an artifact: review it, then copy it there"
+                            .into(),
+                    ),
                 ),
                 Err(e) => push(
                     &mut set.diagnostics,

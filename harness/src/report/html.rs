@@ -613,11 +613,37 @@ fn case_details(out: &mut String, idx: usize, case: &CaseResult, images: &ImageP
     if let Some(m) = &case.message {
         let _ = writeln!(out, "<div class=\"msg\">{}</div>", esc(m));
     }
+    attempt_history(out, case);
     timeline(out, case);
     screenshots(out, idx, case, images);
     storage(out, case);
     artifacts(out, case);
     out.push_str("</div></details>\n");
+}
+
+/// The attempts before the last one (`--retries`), oldest first.
+fn attempt_history(out: &mut String, case: &CaseResult) {
+    if case.attempt_history.is_empty() {
+        return;
+    }
+    out.push_str("<p class=\"muted\">Earlier attempts:</p>\n<ol class=\"attempts\">\n");
+    for a in &case.attempt_history {
+        let outcome = a.outcome.name();
+        let _ = write!(
+            out,
+            "<li value=\"{}\"><span class=\"s-{outcome}\">{outcome}</span> in {}",
+            a.attempt,
+            duration(a.duration_ms)
+        );
+        if let Some(cause) = &a.cause {
+            let _ = write!(out, " · <code>{}</code>", esc(cause));
+        }
+        if let Some(text) = a.diagnosis.as_deref().or(a.message.as_deref()) {
+            let _ = write!(out, ": {}", esc(text));
+        }
+        out.push_str("</li>\n");
+    }
+    out.push_str("</ol>\n");
 }
 
 fn step_status(s: StepStatus) -> &'static str {
@@ -1170,6 +1196,7 @@ mod tests {
             message: steps[3].message.clone(),
             duration_ms: 1_407,
             attempts: 1,
+            attempt_history: Vec::new(),
             steps,
             // Out of order on purpose: the page orders snapshots by time.
             snapshots: vec![after, before],
@@ -1206,6 +1233,15 @@ mod tests {
                 c.attempts = 2;
                 c.cause = Some("convex-stale-auth".to_string());
                 c.diagnosis = Some("Convex kept a stale token".to_string());
+                c.attempt_history = vec![crate::results::AttemptRecord {
+                    attempt: 1,
+                    outcome: Outcome::Failed,
+                    message: Some("expected signedIn, the app shows <signedOut>".to_string()),
+                    diagnosis: None,
+                    cause: Some("convex-stale-auth".to_string()),
+                    duration_ms: 4_200,
+                    seed: 99,
+                }];
             }
             cases.push(c);
         }
@@ -1313,6 +1349,18 @@ mod tests {
         assert!(!html.contains("<script>alert"));
         assert!(html.contains("the device session was lost: &lt;script&gt;alert(1)&lt;/script&gt; &amp; more"));
         assert_eq!(html.matches("<script>").count(), 1, "only the page's own script");
+
+        // A flaky case lists its earlier attempts (case 14: Android #4).
+        let flaky = case_html(&html, 14);
+        assert!(flaky.contains("data-outcome=\"flaky\""), "{flaky}");
+        assert!(
+            flaky.contains(
+                "<ol class=\"attempts\">\n<li value=\"1\"><span class=\"s-failed\">failed</span> in 4.2 s · \
+                 <code>convex-stale-auth</code>: expected signedIn, the app shows &lt;signedOut&gt;</li>\n</ol>"
+            ),
+            "{flaky}"
+        );
+        assert!(!case_html(&html, 3).contains("Earlier attempts"));
 
         // Snapshots in order, screenshots side by side, the storage diff between them.
         let failing = case_html(&html, 3);

@@ -164,6 +164,9 @@ mod strict {
         message: Option<String>,
         duration_ms: u64,
         attempts: u32,
+        /// Added after 0.1: files without it read as "no earlier attempts".
+        #[serde(default)]
+        attempt_history: Vec<Attempt>,
         steps: Vec<Step>,
         snapshots: Vec<Snapshot>,
         #[serde(default)]
@@ -171,6 +174,21 @@ mod strict {
         #[serde(default)]
         cold_launch_ms: Option<u64>,
         artifacts: Vec<String>,
+        seed: u64,
+    }
+
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Attempt {
+        attempt: u32,
+        outcome: model::Outcome,
+        #[serde(default)]
+        message: Option<String>,
+        #[serde(default)]
+        diagnosis: Option<String>,
+        #[serde(default)]
+        cause: Option<String>,
+        duration_ms: u64,
         seed: u64,
     }
 
@@ -242,12 +260,27 @@ mod strict {
                 message: c.message,
                 duration_ms: c.duration_ms,
                 attempts: c.attempts,
+                attempt_history: c.attempt_history.into_iter().map(Into::into).collect(),
                 steps: c.steps.into_iter().map(Into::into).collect(),
                 snapshots: c.snapshots.into_iter().map(Into::into).collect(),
                 restore_ms: c.restore_ms,
                 cold_launch_ms: c.cold_launch_ms,
                 artifacts: c.artifacts,
                 seed: c.seed,
+            }
+        }
+    }
+
+    impl From<Attempt> for model::AttemptRecord {
+        fn from(a: Attempt) -> Self {
+            model::AttemptRecord {
+                attempt: a.attempt,
+                outcome: a.outcome,
+                message: a.message,
+                diagnosis: a.diagnosis,
+                cause: a.cause,
+                duration_ms: a.duration_ms,
+                seed: a.seed,
             }
         }
     }
@@ -306,6 +339,41 @@ mod tests {
         let path = write_results(dir.path(), &results).unwrap();
         assert_eq!(path, dir.path().join("results.json"));
         assert_eq!(read_results(&path).unwrap(), results);
+    }
+
+    #[test]
+    fn attempt_history_round_trips_and_older_files_read_without_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let results = fixture::results();
+        let flaky = &results.cases[6];
+        assert_eq!(flaky.attempt_history.len(), 1);
+        let path = write_results(dir.path(), &results).unwrap();
+        let text = fs::read_to_string(&path).unwrap();
+        // Only the retried case has the list; the others leave it out.
+        assert_eq!(text.matches("\"attempt_history\"").count(), 1, "{text}");
+        assert!(text.contains("\"attempt\": 1"), "{text}");
+        assert_eq!(
+            read_results(&path).unwrap().cases[6].attempt_history,
+            flaky.attempt_history
+        );
+
+        // A results.json written before the field existed.
+        let mut value = serde_json::to_value(&results).unwrap();
+        value["cases"][6].as_object_mut().unwrap().remove("attempt_history");
+        let (_dir, path) = write_text(&serde_json::to_string_pretty(&value).unwrap());
+        let read = read_results(&path).unwrap();
+        assert!(read.cases[6].attempt_history.is_empty());
+        assert_eq!(read.cases[6].attempts, 2);
+
+        // Unknown fields inside an attempt are refused like anywhere else.
+        let mut value = serde_json::to_value(&results).unwrap();
+        value["cases"][6]["attempt_history"][0]["screenshot"] = "x.png".into();
+        let (_dir, path) = write_text(&value.to_string());
+        let err = read_results(&path).unwrap_err();
+        let ReportError::InvalidResults { source, .. } = &err else {
+            panic!("{err:?}")
+        };
+        assert!(source.to_string().contains("unknown field `screenshot`"), "{source}");
     }
 
     #[test]

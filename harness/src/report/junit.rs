@@ -1,6 +1,7 @@
 //! `junit.xml` (quick-junit): one `<testsuite>` per flow, one `<testcase>` per flow × device
-//! × iteration. Flaky cases pass with a `<flakyFailure>` for the earlier failure; errors are
-//! `<error>`, never `<failure>`; the top-level counts are the run's.
+//! × iteration. Flaky cases pass with a `<flakyFailure>` for each earlier failed attempt, and
+//! failed cases that were retried carry a `<rerunFailure>` for each attempt before the last;
+//! errors are `<error>`, never `<failure>`; the top-level counts are the run's.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -9,7 +10,7 @@ use std::time::Duration;
 use quick_junit::{NonSuccessKind, Property, Report, TestCase, TestCaseStatus, TestRerun, TestSuite};
 
 use super::{ReportError, write_file};
-use crate::results::{CaseResult, Outcome, RunResults, StepResult, StepStatus};
+use crate::results::{AttemptRecord, CaseResult, Outcome, RunResults, StepResult, StepStatus};
 
 /// File name of the JUnit report in a run directory.
 pub const JUNIT_FILE: &str = "junit.xml";
@@ -98,21 +99,28 @@ fn test_case(case: &CaseResult) -> TestCase {
             if let Some(description) = failure_description(case) {
                 status.set_description(description);
             }
+            // The attempts before the last failure: one `<rerunFailure>`/`<rerunError>` each.
+            status.add_reruns(case.attempt_history.iter().map(rerun));
             status
         }
         Outcome::Flaky => {
-            let mut rerun = TestRerun::new(NonSuccessKind::Failure);
-            if let Some(message) = failure_message(case) {
-                rerun.set_message(message);
-            }
-            if let Some(cause) = &case.cause {
-                rerun.set_type(cause.as_str());
-            }
-            if let Some(description) = failure_description(case) {
-                rerun.set_description(description);
-            }
             let mut status = TestCaseStatus::success();
-            status.add_rerun(rerun);
+            if case.attempt_history.is_empty() {
+                // results.json of an older harness: the case itself describes the failure.
+                let mut rerun = TestRerun::new(NonSuccessKind::Failure);
+                if let Some(message) = failure_message(case) {
+                    rerun.set_message(message);
+                }
+                if let Some(cause) = &case.cause {
+                    rerun.set_type(cause.as_str());
+                }
+                if let Some(description) = failure_description(case) {
+                    rerun.set_description(description);
+                }
+                status.add_rerun(rerun);
+            } else {
+                status.add_reruns(case.attempt_history.iter().map(rerun));
+            }
             status
         }
         Outcome::Skipped => {
@@ -150,6 +158,32 @@ fn test_case(case: &CaseResult) -> TestCase {
         test_case.set_system_out(out.trim_end_matches('\n'));
     }
     test_case
+}
+
+/// An earlier attempt as a JUnit rerun (`<flakyFailure>` under a success, `<rerunFailure>`
+/// under a failure; `…Error` for an infrastructure error): the diagnosis (else the message)
+/// as its message, the cause as its type, the message as its text when the diagnosis took
+/// the attribute.
+fn rerun(attempt: &AttemptRecord) -> TestRerun {
+    let kind = if attempt.outcome == Outcome::Error {
+        NonSuccessKind::Error
+    } else {
+        NonSuccessKind::Failure
+    };
+    let mut rerun = TestRerun::new(kind);
+    rerun.set_time(Duration::from_millis(attempt.duration_ms));
+    if let Some(message) = attempt.diagnosis.as_deref().or(attempt.message.as_deref()) {
+        rerun.set_message(message);
+    }
+    if let Some(cause) = &attempt.cause {
+        rerun.set_type(cause.as_str());
+    }
+    let mut description = format!("attempt {} {}", attempt.attempt, attempt.outcome.name());
+    if let (Some(_), Some(message)) = (&attempt.diagnosis, &attempt.message) {
+        let _ = write!(description, ": {message}");
+    }
+    rerun.set_description(description);
+    rerun
 }
 
 /// The step that ended the case: the last failed or errored one.
@@ -376,6 +410,100 @@ mod tests {
         );
         assert_eq!(xml.matches("<flakyFailure ").count(), 1, "{xml}");
         assert!(!xml.contains("rerunFailure"));
+        assert_eq!(flaky_runs[0].ty.as_ref().unwrap().as_str(), "sdk-restoration");
+        assert_eq!(flaky_runs[0].time, Some(Duration::from_millis(10_973)));
+        assert_eq!(
+            flaky_runs[0].description.as_ref().unwrap().as_str(),
+            "attempt 1 failed: expected signedIn within 10s, the screen shows signedOut"
+        );
+    }
+
+    fn attempt(n: u32, outcome: Outcome, message: &str, cause: Option<&str>) -> AttemptRecord {
+        AttemptRecord {
+            attempt: n,
+            outcome,
+            message: Some(message.to_string()),
+            diagnosis: None,
+            cause: cause.map(str::to_string),
+            duration_ms: 1_000 * u64::from(n),
+            seed: u64::from(n),
+        }
+    }
+
+    #[test]
+    fn one_flaky_failure_per_earlier_attempt() {
+        let mut results = fixture::results();
+        let flaky = &mut results.cases[6];
+        assert_eq!(flaky.outcome, Outcome::Flaky);
+        flaky.attempts = 3;
+        flaky.attempt_history = vec![
+            attempt(1, Outcome::Failed, "first: no element id=auth-continue", None),
+            attempt(2, Outcome::Failed, "second: still signed out", Some("sdk-restoration")),
+        ];
+        let (xml, report) = read_back(&results);
+        let c = case(&report, "session-restore [iphone-15] #3");
+        let TestCaseStatus::Success { flaky_runs } = &c.status else {
+            panic!("{:?}", c.status)
+        };
+        let messages: Vec<&str> = flaky_runs
+            .iter()
+            .map(|r| r.message.as_ref().unwrap().as_str())
+            .collect();
+        assert_eq!(
+            messages,
+            vec!["first: no element id=auth-continue", "second: still signed out"]
+        );
+        assert!(flaky_runs[0].ty.is_none());
+        assert_eq!(flaky_runs[1].ty.as_ref().unwrap().as_str(), "sdk-restoration");
+        assert_eq!(flaky_runs[1].time, Some(Duration::from_millis(2_000)));
+        assert_eq!(xml.matches("<flakyFailure ").count(), 2, "{xml}");
+    }
+
+    #[test]
+    fn flaky_without_history_reads_as_before() {
+        // results.json of an older harness: no attempt_history, the case holds the failure.
+        let mut results = fixture::results();
+        results.cases[6].attempt_history.clear();
+        let (xml, report) = read_back(&results);
+        let c = case(&report, "session-restore [iphone-15] #3");
+        let TestCaseStatus::Success { flaky_runs } = &c.status else {
+            panic!("{:?}", c.status)
+        };
+        assert_eq!(flaky_runs.len(), 1);
+        assert_eq!(
+            flaky_runs[0].message.as_ref().unwrap().as_str(),
+            fixture::RESTORE_DIAGNOSIS
+        );
+        assert_eq!(xml.matches("<flakyFailure ").count(), 1, "{xml}");
+    }
+
+    #[test]
+    fn retried_failures_and_errors_carry_their_earlier_attempts() {
+        let mut results = fixture::results();
+        results.cases[5].attempts = 2;
+        results.cases[5].attempt_history = vec![attempt(1, Outcome::Failed, "signed out", None)];
+        results.cases[0].attempts = 3;
+        results.cases[0].attempt_history = vec![
+            attempt(1, Outcome::Failed, "one", None),
+            attempt(2, Outcome::Failed, "two", None),
+        ];
+        let (xml, report) = read_back(&results);
+        let failed = case(&report, "session-restore [iphone-15] #2");
+        let TestCaseStatus::NonSuccess { kind, reruns, .. } = &failed.status else {
+            panic!("{:?}", failed.status)
+        };
+        assert_eq!(*kind, NonSuccessKind::Failure);
+        assert_eq!(reruns.runs.len(), 1);
+        assert_eq!(reruns.runs[0].message.as_ref().unwrap().as_str(), "signed out");
+        let error = case(&report, "full-cycle [iphone-15] #1");
+        let TestCaseStatus::NonSuccess { kind, reruns, .. } = &error.status else {
+            panic!("{:?}", error.status)
+        };
+        assert_eq!(*kind, NonSuccessKind::Error);
+        assert_eq!(reruns.runs.len(), 2);
+        assert_eq!(xml.matches("<rerunFailure ").count(), 3, "{xml}");
+        // The counts stay the run's: reruns are not testcases.
+        assert_eq!((report.tests, report.failures, report.errors), (10, 2, 1));
     }
 
     #[test]

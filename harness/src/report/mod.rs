@@ -1,12 +1,14 @@
 //! Reports rendered from a run's results ([`RunResults`]): `results.json` (the results
 //! themselves, which `harness report` reads back and CI shards merge), `junit.xml`, the
-//! self-contained `index.html` and the plain-text closing table printed at the end of a run.
+//! self-contained `index.html` and the plain-text closing table printed at the end of a run;
+//! and, while a run goes, the terminal's progress lines from its events ([`ProgressLines`]).
 //!
 //! Reporters read only the result model: they never touch devices or flows.
 
 mod html;
 mod json;
 mod junit;
+mod progress;
 mod summary;
 
 use std::fs;
@@ -16,6 +18,7 @@ use std::path::{Path, PathBuf};
 pub use html::{HTML_FILE, html_report, write_html};
 pub use json::{RESULTS_FILE, merge, read_results, write_results};
 pub use junit::{JUNIT_FILE, junit_report, write_junit};
+pub use progress::ProgressLines;
 pub use summary::{statistics_section, summary_table};
 
 use crate::results::RunResults;
@@ -111,7 +114,9 @@ fn write_file(dir: &Path, path: &Path, bytes: &[u8]) -> Result<(), ReportError> 
 /// Results shared by the tests of the report modules: every outcome, two devices, two flows.
 #[cfg(test)]
 pub(crate) mod fixture {
-    use crate::results::{CaseResult, Outcome, RunResults, Snapshot, StepResult, StepStatus, StorageEntry};
+    use crate::results::{
+        AttemptRecord, CaseResult, Outcome, RunResults, Snapshot, StepResult, StepStatus, StorageEntry,
+    };
 
     pub const RESTORE_DIAGNOSIS: &str =
         "SDK restoration bug: the session token was in the keychain but the SDK signed out on cold start";
@@ -149,6 +154,7 @@ pub(crate) mod fixture {
             message: None,
             duration_ms: steps.iter().map(|s| s.duration_ms).sum(),
             attempts: 1,
+            attempt_history: Vec::new(),
             steps,
             snapshots: Vec::new(),
             restore_ms: None,
@@ -207,6 +213,15 @@ pub(crate) mod fixture {
         cases.push(failed_restore(case("session-restore", "iphone-15", 2, Outcome::Failed)));
         let mut flaky = failed_restore(case("session-restore", "iphone-15", 3, Outcome::Flaky));
         flaky.attempts = 2;
+        flaky.attempt_history = vec![AttemptRecord {
+            attempt: 1,
+            outcome: Outcome::Failed,
+            message: flaky.message.clone(),
+            diagnosis: Some(RESTORE_DIAGNOSIS.to_string()),
+            cause: Some("sdk-restoration".to_string()),
+            duration_ms: 10_973,
+            seed: 10,
+        }];
         flaky.steps[2].status = StepStatus::Passed;
         flaky.steps[2].message = None;
         cases.push(flaky);

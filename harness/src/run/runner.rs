@@ -5,34 +5,38 @@
 //! or `--shard`. Real devices keep one session per device profile and run their cases one
 //! after another. A failing device never stops the others; infrastructure errors are
 //! `error` outcomes, never passes or plain failures.
+//!
+//! The runner never prints: each worker sends its cases' events (`CaseStarted` per attempt,
+//! `CaseFinished`) to the runner's dispatcher, which forwards them to the caller's
+//! [`Events`] and collects the results from them. Sessions are opened by
+//! `crate::run::session`.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use serde_json::{Map, json};
 use tokio::sync::Semaphore;
 
 use crate::driver::Device;
-use crate::driver::android_host::AndroidHost;
-use crate::driver::appium::{AppiumDevice, SessionSpec};
-use crate::driver::hybrid::Hybrid;
-use crate::driver::ios_host::{IosHost, StorageNames};
+use crate::errors::chain;
+use crate::event::{CaseKey, Collector, Events, RunEvent};
 use crate::exec::{Executor, StepError, Vars};
 use crate::flow::load::FlowSet;
 use crate::platform::Platform;
-use crate::profile::app::AppProfile;
-use crate::profile::device::{Backend, DeviceProfile, EmulatorRef, Target};
-use crate::results::{CaseResult, Outcome};
+use crate::profile::device::{DeviceProfile, Target};
+use crate::results::{AttemptRecord, CaseResult, Outcome};
 use crate::run::plan::CaseSpec;
+use crate::run::session::{VIRTUAL_TIME_SCALE, open_device};
 
-/// Virtual devices run this many times faster than real time (waits stay real-time).
-pub const VIRTUAL_TIME_SCALE: f64 = 20.0;
-
+/// How the runner runs: the run's identity, its limits and what every case gets.
 #[derive(Clone, Debug)]
 pub struct RunConfig {
+    /// The run's id (`RunStarted`, `HARNESS_RUN_ID`).
+    pub run_id: String,
+    /// The run seed the cases' seeds derive from (`RunStarted`).
+    pub seed: u64,
     pub parallel: usize,
     pub retries: u32,
     pub fail_fast: bool,
@@ -43,237 +47,155 @@ pub struct RunConfig {
     pub farm_url: Option<String>,
 }
 
-/// Progress lines go through this (stderr by default).
-pub type Progress = Arc<dyn Fn(&str) + Send + Sync>;
-
 fn platform_of(p: &DeviceProfile) -> Platform {
     p.platform
 }
 
-/// The session to open for a device profile and app id.
-pub fn session_spec(
-    profile: &DeviceProfile,
-    app_id: &str,
-    seed: u64,
-    farm_url: Option<&str>,
-) -> Result<SessionSpec, String> {
-    let platform = platform_of(profile);
-    let mut caps = Map::new();
-    caps.insert("platformName".into(), json!(platform.name()));
-    let (automation, app_key) = match platform {
-        Platform::Ios => ("XCUITest", "appium:bundleId"),
-        Platform::Android => ("UiAutomator2", "appium:appPackage"),
-    };
-    caps.insert("appium:automationName".into(), json!(automation));
-    caps.insert(app_key.into(), json!(app_id));
-    let (url, is_virtual) = match &profile.target {
-        Target::Virtual(k) => {
-            let knobs = crate::profile::knobs::VirtualKnobs {
-                time_scale: VIRTUAL_TIME_SCALE,
-                seed: Some(k.seed.unwrap_or(seed)),
-                ..k.clone()
-            };
-            let opts = serde_json::to_value(&knobs).map_err(|e| format!("virtual knobs: {e}"))?;
-            caps.insert("harness:options".into(), opts);
-            (farm_url.ok_or("the virtual farm is not running")?.to_string(), true)
+/// Runs cases on the devices of its profiles and tells what happens on an [`Events`]
+/// stream: never prints.
+#[derive(Clone)]
+pub struct Runner {
+    flows: Arc<FlowSet>,
+    devices: Arc<BTreeMap<String, DeviceProfile>>,
+    config: Arc<RunConfig>,
+}
+
+impl Runner {
+    pub fn new(flows: Arc<FlowSet>, devices: Arc<BTreeMap<String, DeviceProfile>>, config: RunConfig) -> Self {
+        Runner {
+            flows,
+            devices,
+            config: Arc::new(config),
         }
-        Target::IosSimulator(sim) => {
-            match &sim.device {
-                crate::profile::device::SimulatorRef::Udid(u) => caps.insert("appium:udid".into(), json!(u)),
-                crate::profile::device::SimulatorRef::DeviceName(n) => {
-                    caps.insert("appium:deviceName".into(), json!(n))
+    }
+
+    pub fn config(&self) -> &RunConfig {
+        &self.config
+    }
+
+    /// A whole run: `RunStarted`, then every case (`CaseStarted` for each attempt,
+    /// `CaseFinished` for each case), then `RunFinished`. Returns the results in the order of
+    /// `cases`.
+    pub async fn run(&self, cases: Vec<CaseSpec>, events: &Events) -> Vec<CaseResult> {
+        let started = Instant::now();
+        events.send(RunEvent::RunStarted {
+            run_id: self.config.run_id.clone(),
+            total: cases.len(),
+            parallel: self.config.parallel,
+            seed: self.config.seed,
+        });
+        let results = self.run_cases(cases, events).await;
+        events.send(RunEvent::RunFinished {
+            duration_ms: started.elapsed().as_millis() as u64,
+        });
+        results
+    }
+
+    /// Runs `cases` as part of a run whose `RunStarted` and `RunFinished` the caller sends
+    /// (`--until-confident` runs its rounds this way): `CaseStarted` and `CaseFinished`
+    /// only, `CaseFinished::index` being the case's position in `cases`. Returns the
+    /// results in that order.
+    ///
+    /// The workers send their events to this call, which forwards each one to `events` and
+    /// collects the results from them: the results are exactly what was reported.
+    pub async fn run_cases(&self, cases: Vec<CaseSpec>, events: &Events) -> Vec<CaseResult> {
+        let stop = Arc::new(AtomicBool::new(false));
+        let permits = Arc::new(Semaphore::new(self.config.parallel.max(1)));
+        let (workers_events, mut from_workers) = Events::channel();
+        // Virtual cases run independently; real devices get one lane each.
+        let mut lanes: BTreeMap<String, Vec<(usize, CaseSpec)>> = BTreeMap::new();
+        let mut singles: Vec<(usize, CaseSpec)> = vec![];
+        for (i, c) in cases.into_iter().enumerate() {
+            match self
+                .devices
+                .get(&c.device)
+                .map(|d| matches!(d.target, Target::Virtual(_)))
+            {
+                Some(false) => lanes.entry(c.device.clone()).or_default().push((i, c)),
+                _ => singles.push((i, c)),
+            }
+        }
+        let mut set = tokio::task::JoinSet::new();
+        for (i, case) in singles {
+            let (this, events) = (self.clone(), workers_events.clone());
+            let (permits, stop) = (permits.clone(), stop.clone());
+            set.spawn(async move {
+                let _permit = permits.acquire_owned().await;
+                let r = run_case(&case, None, &this.flows, &this.devices, &this.config, &stop, &events).await;
+                events.send(finished(i, r));
+            });
+        }
+        for (_, lane) in lanes {
+            let (this, events) = (self.clone(), workers_events.clone());
+            let (permits, stop) = (permits.clone(), stop.clone());
+            set.spawn(async move {
+                let _permit = permits.acquire_owned().await;
+                let mut session: Option<Box<dyn Device>> = None;
+                for (i, case) in lane {
+                    let r = run_case(
+                        &case,
+                        Some(&mut session),
+                        &this.flows,
+                        &this.devices,
+                        &this.config,
+                        &stop,
+                        &events,
+                    )
+                    .await;
+                    events.send(finished(i, r));
                 }
-            };
-            if let Some(v) = &sim.os_version {
-                caps.insert("appium:platformVersion".into(), json!(v));
+                if let Some(s) = session {
+                    let _ = s.quit().await;
+                }
+            });
+        }
+        // The workers hold the only senders left: the loop below ends when the last ends.
+        drop(workers_events);
+        let workers = async {
+            while let Some(r) = set.join_next().await {
+                if let Err(e) = r {
+                    tracing::error!("a device worker panicked: {e}");
+                }
             }
-            caps.insert("appium:noReset".into(), json!(true));
-            for (k, v) in &sim.appium.capabilities {
-                caps.insert(k.clone(), v.clone());
+        };
+        let mut collector = Collector::default();
+        let dispatch = async {
+            while let Some(event) = from_workers.recv().await {
+                collector.observe(&event);
+                events.send(event);
             }
-            (sim.appium.url.clone(), false)
-        }
-        Target::AndroidEmulator(e) => {
-            match &e.device {
-                EmulatorRef::Serial(s) => caps.insert("appium:udid".into(), json!(s)),
-                EmulatorRef::Avd(a) => caps.insert("appium:avd".into(), json!(a)),
-            };
-            caps.insert("appium:noReset".into(), json!(true));
-            for (k, v) in &e.appium.capabilities {
-                caps.insert(k.clone(), v.clone());
-            }
-            (e.appium.url.clone(), false)
-        }
-        Target::Appium(s) | Target::Grid(s) => {
-            for (k, v) in &s.capabilities {
-                caps.insert(k.clone(), v.clone());
-            }
-            (s.url.clone(), false)
-        }
-        Target::Cloud(c) => {
-            for (k, v) in &c.capabilities {
-                caps.insert(k.clone(), v.clone());
-            }
-            let user = std::env::var(&c.credentials.username_env).map_err(|_| {
-                format!(
-                    "set {} in the environment (the device profile's credentials)",
-                    c.credentials.username_env
-                )
-            })?;
-            let key = std::env::var(&c.credentials.access_key_env).map_err(|_| {
-                format!(
-                    "set {} in the environment (the device profile's credentials)",
-                    c.credentials.access_key_env
-                )
-            })?;
-            let block = c.vendor.options_key();
-            let opts = caps.entry(block.to_string()).or_insert_with(|| json!({}));
-            if let Some(o) = opts.as_object_mut() {
-                let (uk, kk) = match block {
-                    "sauce:options" => ("username", "accessKey"),
-                    "lt:options" => ("username", "accessKey"),
-                    _ => ("userName", "accessKey"),
-                };
-                o.insert(uk.into(), json!(user));
-                o.insert(kk.into(), json!(key));
-            }
-            (c.url.clone(), false)
-        }
-    };
-    Ok(SessionSpec {
-        url,
-        platform,
-        app_id: app_id.to_string(),
-        capabilities: caps,
-        is_virtual,
-    })
-}
-
-/// Opens a device session with the profile's backend: Appium, the host tools (`adb`,
-/// `xcrun simctl`), or both.
-pub async fn open_device(
-    profile: &DeviceProfile,
-    app_id: &str,
-    seed: u64,
-    app: Option<&AppProfile>,
-    farm_url: Option<&str>,
-) -> Result<Box<dyn Device>, String> {
-    let appium = || async {
-        let spec = session_spec(profile, app_id, seed, farm_url)?;
-        AppiumDevice::connect(&spec)
-            .await
-            .map(|d| Box::new(d) as Box<dyn Device>)
-            .map_err(|e| e.to_string())
-    };
-    if profile.backend == Backend::Appium {
-        return appium().await;
-    }
-    let host: Box<dyn Device> = match &profile.target {
-        Target::AndroidEmulator(e) => Box::new(AndroidHost::open(&e.device, app_id).await.map_err(|e| e.to_string())?),
-        Target::IosSimulator(sim) => {
-            let names = match app {
-                Some(a) => StorageNames::new(&a.secure_store.session_keys, Some(&a.secure_store.ios_service)),
-                None => StorageNames::new(&[], None),
-            };
-            Box::new(
-                IosHost::open(&sim.device, sim.os_version.as_deref(), app_id, names)
-                    .await
-                    .map_err(|e| e.to_string())?,
-            )
-        }
-        // The profile loader refuses host backends on other kinds.
-        _ => {
-            return Err(format!(
-                "backend {} needs a local simulator or emulator",
-                profile.backend
-            ));
-        }
-    };
-    if profile.backend == Backend::Host {
-        return Ok(host);
-    }
-    match appium().await {
-        Ok(ui) => Ok(Box::new(Hybrid { ui, host })),
-        Err(e) => {
-            let _ = host.quit().await;
-            Err(e)
-        }
+        };
+        tokio::join!(workers, dispatch);
+        collector.finish()
     }
 }
 
-/// Runs every case and returns their results (in plan order).
+/// Runs every case as one run (see [`Runner::run`]) and returns their results in plan order.
 pub async fn run_cases(
     cases: Vec<CaseSpec>,
     flows: Arc<FlowSet>,
     devices: Arc<BTreeMap<String, DeviceProfile>>,
     config: RunConfig,
-    progress: Progress,
+    events: &Events,
 ) -> Vec<CaseResult> {
-    let total = cases.len();
-    let done = Arc::new(AtomicUsize::new(0));
-    let stop = Arc::new(AtomicBool::new(false));
-    let permits = Arc::new(Semaphore::new(config.parallel.max(1)));
-    let config = Arc::new(config);
-    // Virtual cases run independently; real devices get one lane each.
-    let mut lanes: BTreeMap<String, Vec<(usize, CaseSpec)>> = BTreeMap::new();
-    let mut singles: Vec<(usize, CaseSpec)> = vec![];
-    for (i, c) in cases.into_iter().enumerate() {
-        match devices.get(&c.device).map(|d| matches!(d.target, Target::Virtual(_))) {
-            Some(false) => lanes.entry(c.device.clone()).or_default().push((i, c)),
-            _ => singles.push((i, c)),
-        }
-    }
-    let mut set = tokio::task::JoinSet::new();
-    for (i, case) in singles {
-        let (flows, devices, config, progress) = (flows.clone(), devices.clone(), config.clone(), progress.clone());
-        let (permits, done, stop) = (permits.clone(), done.clone(), stop.clone());
-        set.spawn(async move {
-            let _permit = permits.acquire_owned().await;
-            let r = run_case(&case, None, &flows, &devices, &config, &stop).await;
-            report_progress(&progress, &done, total, &r);
-            vec![(i, r)]
-        });
-    }
-    for (_, lane) in lanes {
-        let (flows, devices, config, progress) = (flows.clone(), devices.clone(), config.clone(), progress.clone());
-        let (permits, done, stop) = (permits.clone(), done.clone(), stop.clone());
-        set.spawn(async move {
-            let _permit = permits.acquire_owned().await;
-            let mut session: Option<Box<dyn Device>> = None;
-            let mut out = vec![];
-            for (i, case) in lane {
-                let r = run_case(&case, Some(&mut session), &flows, &devices, &config, &stop).await;
-                report_progress(&progress, &done, total, &r);
-                out.push((i, r));
-            }
-            if let Some(s) = session {
-                let _ = s.quit().await;
-            }
-            out
-        });
-    }
-    let mut results: Vec<(usize, CaseResult)> = vec![];
-    while let Some(r) = set.join_next().await {
-        match r {
-            Ok(v) => results.extend(v),
-            Err(e) => tracing::error!("a device worker panicked: {e}"),
-        }
-    }
-    results.sort_by_key(|(i, _)| *i);
-    results.into_iter().map(|(_, r)| r).collect()
+    Runner::new(flows, devices, config).run(cases, events).await
 }
 
-fn report_progress(progress: &Progress, done: &AtomicUsize, total: usize, r: &CaseResult) {
-    let n = done.fetch_add(1, Ordering::SeqCst) + 1;
-    let cause = r.cause.as_deref().map(|c| format!(" ({c})")).unwrap_or_default();
-    progress(&format!(
-        "[{n}/{total}] {} on {} #{}: {}{cause} in {:.1} s",
-        r.flow,
-        r.device,
-        r.iteration,
-        r.outcome.name(),
-        r.duration_ms as f64 / 1000.0
-    ));
+fn finished(index: usize, result: CaseResult) -> RunEvent {
+    RunEvent::CaseFinished {
+        index,
+        result: Box::new(result),
+    }
+}
+
+/// The key of an attempt of `case`.
+fn case_key(case: &CaseSpec, attempt: u32) -> CaseKey {
+    CaseKey {
+        flow: case.flow.clone(),
+        device: case.device.clone(),
+        iteration: case.iteration,
+        attempt,
+    }
 }
 
 fn blank(case: &CaseSpec, platform: &str, outcome: Outcome, message: Option<String>) -> CaseResult {
@@ -289,6 +211,7 @@ fn blank(case: &CaseSpec, platform: &str, outcome: Outcome, message: Option<Stri
         message,
         duration_ms: 0,
         attempts: 0,
+        attempt_history: vec![],
         steps: vec![],
         snapshots: vec![],
         restore_ms: None,
@@ -306,6 +229,7 @@ async fn run_case(
     devices: &BTreeMap<String, DeviceProfile>,
     config: &RunConfig,
     stop: &AtomicBool,
+    events: &Events,
 ) -> CaseResult {
     let started = Instant::now();
     let Some(profile) = devices.get(&case.device) else {
@@ -340,26 +264,43 @@ async fn run_case(
         })
         .unwrap_or_default();
     let mut attempts = 0;
-    let mut failures: Vec<String> = vec![];
+    let mut history: Vec<AttemptRecord> = vec![];
     let mut result;
     loop {
         attempts += 1;
         let seed = crate::run::plan::stable_hash(&[&attempts.to_string()], case.seed);
         let seed = if attempts == 1 { case.seed } else { seed };
-        result = attempt(case, lane.as_deref_mut(), profile, &app_id, seed, flows, config).await;
+        let attempt_started = Instant::now();
+        let key = case_key(case, attempts);
+        events.send(RunEvent::CaseStarted { case: key.clone() });
+        let on = Attempt {
+            case,
+            key,
+            events,
+            profile,
+            app_id: &app_id,
+            seed,
+        };
+        result = attempt(&on, lane.as_deref_mut(), flows, config).await;
         result.attempts = attempts;
         if result.outcome == Outcome::Passed || result.outcome == Outcome::Error || attempts > config.retries {
             break;
         }
-        failures.push(result.message.clone().unwrap_or_default());
+        history.push(AttemptRecord {
+            attempt: attempts,
+            outcome: result.outcome,
+            message: result.message.clone(),
+            diagnosis: result.diagnosis.clone(),
+            cause: result.cause.clone(),
+            duration_ms: attempt_started.elapsed().as_millis() as u64,
+            seed,
+        });
     }
     if result.outcome == Outcome::Passed && attempts > 1 {
         result.outcome = Outcome::Flaky;
-        result.message = Some(format!(
-            "passed on attempt {attempts}; earlier: {}",
-            failures.join(" | ")
-        ));
+        result.message = Some(flaky_message(attempts, &history));
     }
+    result.attempt_history = history;
     if config.fail_fast && matches!(result.outcome, Outcome::Failed | Outcome::Error) {
         stop.store(true, Ordering::SeqCst);
     }
@@ -367,27 +308,47 @@ async fn run_case(
     result
 }
 
-async fn attempt(
-    case: &CaseSpec,
-    lane: Option<&mut Option<Box<dyn Device>>>,
-    profile: &DeviceProfile,
-    app_id: &str,
+/// The message of a case that passed on a retry: the attempt that passed and the earlier
+/// failures' messages (`passed on attempt 3; earlier: a | b`); the failures themselves are in
+/// [`CaseResult::attempt_history`].
+pub fn flaky_message(attempts: u32, history: &[AttemptRecord]) -> String {
+    let earlier: Vec<&str> = history
+        .iter()
+        .map(|a| a.message.as_deref().unwrap_or_default())
+        .collect();
+    format!("passed on attempt {attempts}; earlier: {}", earlier.join(" | "))
+}
+
+/// One attempt of a case: what it runs, on which profile, with which seed, and where its
+/// events go.
+struct Attempt<'a> {
+    case: &'a CaseSpec,
+    key: CaseKey,
+    events: &'a Events,
+    profile: &'a DeviceProfile,
+    app_id: &'a str,
     seed: u64,
+}
+
+async fn attempt(
+    on: &Attempt<'_>,
+    lane: Option<&mut Option<Box<dyn Device>>>,
     flows: &FlowSet,
     config: &RunConfig,
 ) -> CaseResult {
-    let platform = platform_of(profile);
+    let case = on.case;
+    let platform = platform_of(on.profile);
     let mut result = blank(case, platform.name(), Outcome::Passed, None);
     let open = || async {
         open_device(
-            profile,
-            app_id,
-            seed,
+            on.profile,
+            on.app_id,
+            on.seed,
             flows.app_of(&case.flow_file),
             config.farm_url.as_deref(),
         )
         .await
-        .map_err(|e| format!("cannot open a session on {}: {e}", case.device))
+        .map_err(|e| format!("cannot open a session on {}: {}", case.device, chain(&e)))
     };
     // Real devices reuse the lane's session; virtual cases get a fresh device each.
     let mut fresh: Option<Box<dyn Device>> = None;
@@ -405,7 +366,7 @@ async fn attempt(
                 }
             }
             let device = slot.as_mut().expect("opened above");
-            let r = run_on(case, device, platform, seed, flows, config, &mut result).await;
+            let r = run_on(on, device, platform, flows, config, &mut result).await;
             if r {
                 // The session may be broken: end it; the next case opens a new one.
                 if let Some(s) = slot.take() {
@@ -424,7 +385,7 @@ async fn attempt(
         },
     };
     debug_assert!(!is_lane);
-    run_on(case, device, platform, seed, flows, config, &mut result).await;
+    run_on(on, device, platform, flows, config, &mut result).await;
     if let Some(d) = fresh
         && let Err(e) = d.quit().await
     {
@@ -435,14 +396,14 @@ async fn attempt(
 
 /// Runs the case's flow on `device`; returns whether the outcome was an infrastructure error.
 async fn run_on(
-    case: &CaseSpec,
+    on: &Attempt<'_>,
     device: &mut Box<dyn Device>,
     platform: Platform,
-    seed: u64,
     flows: &FlowSet,
     config: &RunConfig,
     result: &mut CaseResult,
 ) -> bool {
+    let case = on.case;
     let rel = format!(
         "artifacts/{}/{}/{}",
         sanitize(&case.flow),
@@ -462,7 +423,9 @@ async fn run_on(
         1.0
     };
     let artifacts = Box::new(crate::exec::FsArtifacts::new(dir, rel));
-    let exec = Executor::new(device.as_mut(), flows, vars, artifacts, seed).with_time_scale(scale);
+    let exec = Executor::new(device.as_mut(), flows, vars, artifacts, on.seed)
+        .with_time_scale(scale)
+        .with_events(on.events.clone(), on.key.clone());
     match tokio::time::timeout(config.flow_timeout, exec.run_flow(&case.flow_file)).await {
         Err(_) => {
             result.outcome = Outcome::Error;
@@ -505,18 +468,4 @@ pub fn sanitize(s: &str) -> String {
             }
         })
         .collect()
-}
-
-/// Whether a path exists (for `reports/latest`).
-pub fn point_latest(reports: &Path, run_id: &str) {
-    let latest = reports.join("latest");
-    let _ = std::fs::remove_file(&latest);
-    #[cfg(unix)]
-    {
-        let _ = std::os::unix::fs::symlink(run_id, &latest);
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = std::fs::write(&latest, run_id);
-    }
 }

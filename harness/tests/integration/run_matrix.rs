@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
+use harness::event::Events;
 use harness::exec::Vars;
 use harness::farm::server::{Farm, serve};
 use harness::flow::load::{VarSources, load_flows};
@@ -42,6 +43,8 @@ fn two_hundred_iterations_sixteen_at_once_leave_no_session_open() {
         let farm = Farm::new(2026);
         tokio::spawn(serve(listener, farm.clone()));
         let config = RunConfig {
+            run_id: "run-matrix".to_string(),
+            seed: 2026,
             parallel: 16,
             retries: 0,
             fail_fast: false,
@@ -56,7 +59,7 @@ fn two_hundred_iterations_sixteen_at_once_leave_no_session_open() {
             },
             farm_url: Some(url),
         };
-        let results = run_cases(cases, Arc::new(set), Arc::new(devices), config, Arc::new(|_: &str| {})).await;
+        let results = run_cases(cases, Arc::new(set), Arc::new(devices), config, &Events::none()).await;
         (results, farm.session_count())
     });
     assert_eq!(results.len(), 200);
