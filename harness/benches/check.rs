@@ -23,8 +23,8 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use harness::diag::Diagnostic;
-use harness::flow::load::{VarSources, load_flows};
 use harness::flow::parse::parse_flow;
+use harness::load::{VarSources, load_flows};
 use harness::yaml;
 
 const APP_PROFILE: &str = include_str!("../../flows/apps/clerk-expo-convex.yaml");

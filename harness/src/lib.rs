@@ -20,6 +20,7 @@ pub mod host;
 pub mod iso8601;
 pub mod js;
 pub mod jwt;
+pub mod load;
 pub mod lower;
 pub mod platform;
 pub mod profile;

@@ -10,7 +10,7 @@ use super::{CheckArgs, Format};
 use crate::diag::{Diagnostic, Severity};
 use crate::errors::HarnessError;
 use crate::exit_codes;
-use crate::flow::load::{VarSources, load_flows, normalize};
+use crate::load::{VarSources, load_flows, normalize};
 use crate::profile::app::load_app_profile;
 use crate::profile::device::load_device_profile;
 

@@ -8,8 +8,8 @@
 use std::path::Path;
 
 use crate::diag::{Diagnostic, Severity};
-use crate::flow::load::{FlowSet, command_name};
 use crate::flow::model::{Command, ConditionPlatform, FlowSource, Step};
+use crate::load::{FlowSet, command_name};
 use crate::lower::{index, join};
 use crate::platform::Platform;
 use crate::profile::device::{Backend, DeviceProfile, Target};

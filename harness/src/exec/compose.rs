@@ -5,8 +5,8 @@
 use std::path::Path;
 
 use crate::exec::{Executor, InfraError, Run, StepError};
-use crate::flow::load::resolve;
 use crate::flow::model::{Condition, ConditionPlatform, FlowSource, Step, Template};
+use crate::load::resolve;
 
 /// `repeat` with only `while` gives up after this many rounds.
 pub const MAX_WHILE_ROUNDS: u32 = 1000;

@@ -1,8 +1,8 @@
 //! How a step is named in reports and messages: its label, or the command and its target
 //! (`tapOn id=auth-continue`), written with templates, never resolved secrets.
 
-use crate::flow::load::command_name;
 use crate::flow::model::*;
+use crate::load::command_name;
 
 /// A selector in a few words: `"Sign in" id=auth index=1`.
 pub fn describe_selector(s: &Selector) -> String {

@@ -9,8 +9,8 @@ use std::path::Path;
 
 use crate::exec::gesture::Gesture;
 use crate::exec::{Executor, InfraError, Run, StepError};
-use crate::flow::load::command_name;
 use crate::flow::model::{Command, Network, Step};
+use crate::load::command_name;
 
 impl<'a> Executor<'a> {
     /// Runs one command (its step record is kept by the step loop).
@@ -192,7 +192,7 @@ mod tests {
     #[tokio::test]
     async fn every_unsupported_command_is_an_infrastructure_error() {
         for command in unsupported() {
-            let name = crate::flow::load::command_name(&command);
+            let name = crate::load::command_name(&command);
             let w = World::steps(vec![Step::new(command)]);
             let mut d = FakeDevice::android();
             let out = w.run(&mut d).await;

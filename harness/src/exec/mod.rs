@@ -57,8 +57,8 @@ pub use wait::{Clock, LOOKUP_TIMEOUT, ManualClock, OPTIONAL_LOOKUP_TIMEOUT, Syst
 
 use crate::driver::Device;
 use crate::event::{CaseKey, Events, RunEvent};
-use crate::flow::load::FlowSet;
 use crate::flow::model::{Flow, Step};
+use crate::load::FlowSet;
 use crate::profile::app::AppProfile;
 use crate::results::{Snapshot, StepResult, StepStatus};
 

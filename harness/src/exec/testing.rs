@@ -8,8 +8,8 @@ use std::sync::Arc;
 use crate::driver::fake::{FakeDevice, FakeEvent};
 use crate::event::{CaseKey, Events, RunEvent};
 use crate::exec::{Executor, FlowOutcome, ManualClock, MemoryArtifacts, Vars};
-use crate::flow::load::FlowSet;
 use crate::flow::model::{Flow, Step};
+use crate::load::FlowSet;
 
 /// The seed every test run uses.
 pub(crate) const SEED: u64 = 7;

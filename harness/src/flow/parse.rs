@@ -3,7 +3,7 @@
 //! This is where every command of the flow language is parsed, from its string form
 //! (`- back`, `- tapOn: Sign in`) or its object form (`- tapOn: {id: auth-continue}`).
 //! Parsing collects every problem as a diagnostic with its position and keeps going, so one
-//! `harness check` shows them all. No I/O here: `flow::load` reads files and resolves
+//! `harness check` shows them all. No I/O here: `crate::load` reads files and resolves
 //! sub-flows.
 
 use std::path::Path;

@@ -17,7 +17,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use crate::errors::{HarnessError, MissingSecret};
 use crate::event::Events;
 use crate::exec::Vars;
-use crate::flow::load::{FlowSet, VarSources, load_flows, normalize};
+use crate::load::{FlowSet, VarSources, load_flows, normalize};
 use crate::profile::device::{DeviceProfile, Target, load_device_profile};
 use crate::report::ReportError;
 use crate::results::RunResults;

@@ -23,7 +23,7 @@ use crate::driver::Device;
 use crate::errors::chain;
 use crate::event::{CaseKey, Collector, Events, RunEvent};
 use crate::exec::{Executor, StepError, Vars};
-use crate::flow::load::FlowSet;
+use crate::load::FlowSet;
 use crate::platform::Platform;
 use crate::profile::device::{DeviceProfile, Target};
 use crate::results::{AttemptRecord, CaseResult, Outcome};

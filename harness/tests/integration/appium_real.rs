@@ -28,7 +28,7 @@ use harness::driver::appium::{AppiumDevice, SessionSpec};
 use harness::driver::hierarchy::{Element, SourceFormat, parse_source_with_format};
 use harness::driver::{Device, DriverError};
 use harness::exec::{Executor, FsArtifacts, StepError, Vars};
-use harness::flow::load::{VarSources, load_flows};
+use harness::load::{VarSources, load_flows};
 use harness::platform::Platform;
 use harness::results::StepStatus;
 use serde_json::{Map, Value, json};

@@ -19,9 +19,9 @@ use harness::flow::commands::{
     TAP_KEYS,
 };
 use harness::flow::emit::emit_flow;
-use harness::flow::load::{VarSources, load_flows};
 use harness::flow::model::{Command, Flow, KEYS};
 use harness::flow::parse::parse_flow;
+use harness::load::{VarSources, load_flows};
 use harness::profile::app::parse_app_profile;
 use harness::profile::device::parse_device_profile;
 use harness::yaml;

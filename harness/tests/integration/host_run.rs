@@ -592,11 +592,8 @@ fn ios_host_alone_cannot_drive_the_screen_and_says_what_to_use() {
 
 #[test]
 fn host_failures_are_infrastructure_errors_naming_the_command_and_what_to_do() {
-    // A release build: run-as refuses, at the first snapshot, and at clearKeychain.
-    for (calls, at) in [
-        (&["cat", "shared_prefs/SecureStore.xml"][..], "snapshot"),
-        (&["rm", "-f", "shared_prefs/SecureStore.xml"][..], "clearKeychain"),
-    ] {
+    // A release build: run-as refuses at the first snapshot.
+    for (calls, at) in [(&["cat", "shared_prefs/SecureStore.xml"][..], "snapshot")] {
         let mut rules = adb_rules();
         let mut argv = vec!["run-as", PKG];
         argv.extend_from_slice(calls);
@@ -614,11 +611,29 @@ fn host_failures_are_infrastructure_errors_naming_the_command_and_what_to_do() {
             message.contains("debuggable") && message.contains(PKG),
             "{at}: {message}"
         );
-        if at == "clearKeychain" {
-            // Says what clears expo-secure-store's entries instead.
-            assert!(message.contains("clearState"), "{message}");
-        }
     }
+    // When run-as refuses to delete SecureStore.xml, `launchApp {clearState: true,
+    // clearKeychain: true}` goes on: `pm clear` wipes the same file right after.
+    let mut rules = adb_rules();
+    let argv = ["run-as", PKG, "rm", "-f", "shared_prefs/SecureStore.xml"];
+    rules.as_array_mut().unwrap().insert(
+        0,
+        json!({"match": format!("-s {SERIAL} (shell|exec-out) {}", exact(&quoted(&argv))),
+            "stdout": format!("run-as: package not debuggable: {PKG}\n"), "exit": 1}),
+    );
+    let sb = Sandbox::new(rules, xcrun_rules());
+    let out = sb.run(&[&android_profile(&sb)]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let calls: Vec<String> = sb.calls().into_iter().map(|(_, argv)| argv.join(" ")).collect();
+    let rm = calls
+        .iter()
+        .position(|c| c.contains("rm") && c.contains("SecureStore.xml"))
+        .unwrap_or_else(|| panic!("rm attempted: {calls:?}"));
+    let clear = calls
+        .iter()
+        .position(|c| c.contains("pm") && c.contains("clear"))
+        .unwrap_or_else(|| panic!("pm clear: {calls:?}"));
+    assert!(rm < clear, "{calls:?}");
 
     // An offline emulator: the session does not open, and the message says why.
     let mut rules = adb_rules();

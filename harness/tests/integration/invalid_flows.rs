@@ -9,7 +9,7 @@ use std::collections::BTreeSet;
 use std::path::Path;
 
 use harness::diag::{Diagnostic, Severity};
-use harness::flow::load::{FlowSet, VarSources, load_flows};
+use harness::load::{FlowSet, VarSources, load_flows};
 
 /// A header for cases whose subject is a command.
 const HEADER: &str = "appId: com.example.app\n---\n";

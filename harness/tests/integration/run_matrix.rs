@@ -9,7 +9,7 @@ use std::time::Duration;
 use harness::event::Events;
 use harness::exec::Vars;
 use harness::farm::server::{Farm, serve};
-use harness::flow::load::{VarSources, load_flows};
+use harness::load::{VarSources, load_flows};
 use harness::profile::device::load_device_profile;
 use harness::results::Outcome;
 use harness::run::plan::{PlannedFlow, plan};
