@@ -593,25 +593,19 @@ fn ios_host_alone_cannot_drive_the_screen_and_says_what_to_use() {
 #[test]
 fn host_failures_are_infrastructure_errors_naming_the_command_and_what_to_do() {
     // A release build: run-as refuses at the first snapshot.
-    for (calls, at) in [(&["cat", "shared_prefs/SecureStore.xml"][..], "snapshot")] {
-        let mut rules = adb_rules();
-        let mut argv = vec!["run-as", PKG];
-        argv.extend_from_slice(calls);
-        let refusal = json!({
-            "match": format!("-s {SERIAL} (shell|exec-out) {}", exact(&quoted(&argv))),
-            "stdout": format!("run-as: package not debuggable: {PKG}\n"), "exit": 1});
-        rules.as_array_mut().unwrap().insert(0, refusal);
-        let sb = Sandbox::new(rules, xcrun_rules());
-        let out = sb.run(&[&android_profile(&sb)]);
-        assert_eq!(out.status.code(), Some(3), "{}", String::from_utf8_lossy(&out.stderr));
-        let r = sb.results();
-        let message = r["cases"][0]["message"].as_str().unwrap().to_string();
-        assert_eq!(r["cases"][0]["outcome"], "error", "{at}");
-        assert!(
-            message.contains("debuggable") && message.contains(PKG),
-            "{at}: {message}"
-        );
-    }
+    let mut rules = adb_rules();
+    let argv = ["run-as", PKG, "cat", "shared_prefs/SecureStore.xml"];
+    let refusal = json!({
+        "match": format!("-s {SERIAL} (shell|exec-out) {}", exact(&quoted(&argv))),
+        "stdout": format!("run-as: package not debuggable: {PKG}\n"), "exit": 1});
+    rules.as_array_mut().unwrap().insert(0, refusal);
+    let sb = Sandbox::new(rules, xcrun_rules());
+    let out = sb.run(&[&android_profile(&sb)]);
+    assert_eq!(out.status.code(), Some(3), "{}", String::from_utf8_lossy(&out.stderr));
+    let r = sb.results();
+    let message = r["cases"][0]["message"].as_str().unwrap().to_string();
+    assert_eq!(r["cases"][0]["outcome"], "error");
+    assert!(message.contains("debuggable") && message.contains(PKG), "{message}");
     // When run-as refuses to delete SecureStore.xml, `launchApp {clearState: true,
     // clearKeychain: true}` goes on: `pm clear` wipes the same file right after.
     let mut rules = adb_rules();
