@@ -83,24 +83,52 @@ impl<'a> Executor<'a> {
             C::Background { duration } => self.device.background(duration.as_secs_f64()).await?,
             C::SetNetwork(n) => self.device.set_network(*n == Network::Online).await?,
 
+            // Device settings and capture.
+            C::SetLocation { latitude, longitude } => self.set_location(*latitude, *longitude).await?,
+            C::Travel { points, speed } => self.travel(points, *speed).await?,
+            C::SetOrientation(o) => self.set_orientation(*o).await?,
+            C::SetAirplaneMode(on) => self.set_airplane_mode(Some(*on)).await?,
+            C::ToggleAirplaneMode => self.set_airplane_mode(None).await?,
+            C::SetDarkMode(on) => self.set_dark_mode(Some(*on)).await?,
+            C::ToggleDarkMode => self.set_dark_mode(None).await?,
+            C::AssertDarkMode => self.assert_dark_mode(true).await?,
+            C::AssertLightMode => self.assert_dark_mode(false).await?,
+            C::AddMedia(files) => self.add_media(file, files).await?,
+            C::StartRecording { path } => self.start_recording(path).await?,
+            C::StopRecording => self.stop_recording().await?,
+
+            C::Swipe(s) => self.swipe(step, s).await?,
+            C::Scroll => self.scroll().await?,
+            C::ScrollUntilVisible {
+                element,
+                direction,
+                timeout,
+                speed,
+                visibility_percentage,
+                center_element,
+                wait_to_settle_timeout_ms: _,
+            } => {
+                self.scroll_until_visible(
+                    element,
+                    *direction,
+                    *timeout,
+                    *speed,
+                    *visibility_percentage,
+                    *center_element,
+                )
+                .await?
+            }
+            C::AssertScreenshot {
+                path,
+                threshold_percentage,
+                crop_on,
+            } => {
+                self.assert_screenshot(file, step, path, *threshold_percentage, crop_on.as_ref())
+                    .await?
+            }
+
             // Not run by `harness run` yet.
-            C::AssertScreenshot { .. }
-            | C::ScrollUntilVisible { .. }
-            | C::Swipe(_)
-            | C::Scroll
-            | C::SetLocation { .. }
-            | C::Travel { .. }
-            | C::SetOrientation(_)
-            | C::SetAirplaneMode(_)
-            | C::ToggleAirplaneMode
-            | C::SetDarkMode(_)
-            | C::ToggleDarkMode
-            | C::AssertDarkMode
-            | C::AssertLightMode
-            | C::AddMedia(_)
-            | C::StartRecording { .. }
-            | C::StopRecording
-            | C::RunScript { .. }
+            C::RunScript { .. }
             | C::EvalScript(_)
             | C::AssertTrue(_)
             | C::AssertWithAi { .. }
@@ -131,47 +159,7 @@ mod tests {
 
     /// One of every command the executor does not run.
     fn unsupported() -> Vec<Command> {
-        let sel = Selector::id("x");
-        let swipe = Swipe {
-            kind: SwipeKind::Direction(Direction::Up),
-            duration_ms: None,
-            wait_to_settle_timeout_ms: None,
-        };
         vec![
-            Command::AssertScreenshot {
-                path: "a.png".into(),
-                threshold_percentage: None,
-                crop_on: None,
-            },
-            Command::ScrollUntilVisible {
-                element: sel,
-                direction: None,
-                timeout: None,
-                speed: None,
-                visibility_percentage: None,
-                center_element: None,
-                wait_to_settle_timeout_ms: None,
-            },
-            Command::Swipe(swipe),
-            Command::Scroll,
-            Command::SetLocation {
-                latitude: 1.0,
-                longitude: 2.0,
-            },
-            Command::Travel {
-                points: vec![(1.0, 2.0)],
-                speed: None,
-            },
-            Command::SetOrientation(Orientation::Portrait),
-            Command::SetAirplaneMode(true),
-            Command::ToggleAirplaneMode,
-            Command::SetDarkMode(true),
-            Command::ToggleDarkMode,
-            Command::AssertDarkMode,
-            Command::AssertLightMode,
-            Command::AddMedia(vec!["a.png".into()]),
-            Command::StartRecording { path: "r".into() },
-            Command::StopRecording,
             Command::RunScript {
                 file: "a.js".into(),
                 env: vec![],

@@ -42,6 +42,9 @@ pub enum InfraError {
     /// `launchApp` names another app than the one the device session drives.
     #[error("launchApp {requested}: this device session drives {driven} only")]
     OtherApp { requested: String, driven: String },
+    /// The device's screenshot is not an image the comparison can read.
+    #[error("assertScreenshot: {0}")]
+    UnreadableScreenshot(#[source] crate::visual::CompareError),
     /// `assertKeychain` on a device whose secure storage cannot be read.
     #[error(
         "assertKeychain: secure storage cannot be read on this {} device (use a virtual device, an Android debuggable build, or the iOS simulator host tools)",
@@ -145,6 +148,7 @@ impl InfraError {
                 InfraError::SnapshotWithoutStorage { snapshot: r(snapshot) }
             }
             other @ (InfraError::UnreadableSource(_)
+            | InfraError::UnreadableScreenshot(_)
             | InfraError::Unsupported { .. }
             | InfraError::StorageUnreadable { .. }
             | InfraError::Redacted(_)) => other,

@@ -1,4 +1,5 @@
-//! Touches: `tapOn`, `doubleTapOn`, `longPressOn`, and where they land.
+//! Touches: `tapOn`, `doubleTapOn`, `longPressOn`, and where they land; drags: `swipe`,
+//! `scroll`, `scrollUntilVisible`.
 //!
 //! An element is waited for (the lookup timeout) and touched at its centre, or at a `point`
 //! relative to it; a bare `point` is relative to the screen. Points are pixels (`100,200`,
@@ -11,7 +12,7 @@ use std::time::Duration;
 use crate::driver::hierarchy::Bounds;
 use crate::exec::describe::describe_selector;
 use crate::exec::{Executor, StepError};
-use crate::flow::model::{Coord, Point, Step, Tap, TapTarget};
+use crate::flow::model::{Coord, Direction, Point, Selector, Step, Swipe, SwipeKind, Tap, TapTarget};
 
 /// Which touch a tap command makes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -44,7 +45,166 @@ pub fn resolve_point(p: &Point, b: Bounds) -> (i32, i32) {
     (c(p.x, b.x, b.width), c(p.y, b.y, b.height))
 }
 
+/// Maestro's swipe duration.
+pub const SWIPE_MS: u64 = 400;
+/// `scrollUntilVisible`'s defaults (Maestro's): 20 s, speed 40 of 100, 100 % visible.
+pub const SCROLL_UNTIL_VISIBLE_TIMEOUT: Duration = Duration::from_secs(20);
+pub const SCROLL_SPEED: u32 = 40;
+
+/// Where a swipe in `direction` starts and ends on a screen of bounds `s`: across the middle
+/// 60 % of the screen, the finger moving in `direction`.
+pub fn direction_points(s: Bounds, direction: Direction) -> ((i32, i32), (i32, i32)) {
+    let at = |px: f32, py: f32| {
+        (
+            s.x + (s.width as f32 * px).round() as i32,
+            s.y + (s.height as f32 * py).round() as i32,
+        )
+    };
+    match direction {
+        Direction::Up => (at(0.5, 0.8), at(0.5, 0.2)),
+        Direction::Down => (at(0.5, 0.2), at(0.5, 0.8)),
+        Direction::Left => (at(0.9, 0.5), at(0.1, 0.5)),
+        Direction::Right => (at(0.1, 0.5), at(0.9, 0.5)),
+    }
+}
+
+/// The opposite way: scrolling DOWN (to see what is below) moves the finger up.
+fn finger_for_scroll(d: Direction) -> Direction {
+    match d {
+        Direction::Up => Direction::Down,
+        Direction::Down => Direction::Up,
+        Direction::Left => Direction::Right,
+        Direction::Right => Direction::Left,
+    }
+}
+
+/// How much of `b` lies inside `screen`, 0-100; an element without geometry counts as visible.
+pub fn visible_percent(b: Bounds, screen: Bounds) -> f64 {
+    if b.is_empty() {
+        return 100.0;
+    }
+    let w = (b.right().min(screen.right()) - b.x.max(screen.x)).max(0) as f64;
+    let h = (b.bottom().min(screen.bottom()) - b.y.max(screen.y)).max(0) as f64;
+    100.0 * w * h / (b.width as f64 * b.height as f64)
+}
+
+/// A swipe's duration for `scrollUntilVisible`'s `speed` (0-100, Maestro's scale).
+fn scroll_duration(speed: u32) -> u64 {
+    100 + (100 - speed.min(100) as u64) * 16
+}
+
 impl<'a> Executor<'a> {
+    /// `swipe`: by direction across the screen, between two points, or from an element.
+    pub(crate) async fn swipe(&mut self, step: &Step, s: &Swipe) -> Result<(), StepError> {
+        let screen = self.tree().await?.bounds;
+        let (from, to) = match &s.kind {
+            SwipeKind::Direction(d) => direction_points(screen, *d),
+            SwipeKind::Points { start, end } => (resolve_point(start, screen), resolve_point(end, screen)),
+            SwipeKind::FromElement { from, direction } => {
+                let timeout = self.timeout(step, None);
+                let Some(hit) = self.wait_visible(from, timeout).await? else {
+                    return Err(StepError::failed(format!(
+                        "swipe: {} not found (waited {} s)",
+                        describe_selector(from),
+                        timeout.as_secs()
+                    )));
+                };
+                let (dx, dy) = match direction {
+                    Direction::Up => (0, -screen.height * 2 / 5),
+                    Direction::Down => (0, screen.height * 2 / 5),
+                    Direction::Left => (-screen.width * 2 / 5, 0),
+                    Direction::Right => (screen.width * 2 / 5, 0),
+                };
+                let c = hit.center;
+                let clamp = |v: i32, lo: i32, hi: i32| v.clamp(lo, hi.max(lo));
+                (
+                    c,
+                    (
+                        clamp(c.0 + dx, screen.x, screen.right() - 1),
+                        clamp(c.1 + dy, screen.y, screen.bottom() - 1),
+                    ),
+                )
+            }
+        };
+        let ms = s.duration_ms.map_or(SWIPE_MS, u64::from);
+        self.device.swipe(from, to, ms).await?;
+        Ok(())
+    }
+
+    /// `scroll`: one scroll down (the finger moves up).
+    pub(crate) async fn scroll(&mut self) -> Result<(), StepError> {
+        let screen = self.tree().await?.bounds;
+        let (from, to) = direction_points(screen, Direction::Up);
+        self.device.swipe(from, to, SWIPE_MS).await?;
+        Ok(())
+    }
+
+    /// `scrollUntilVisible`: scrolls towards `direction` (DOWN: to what is below) until the
+    /// element shows with `visibility_percentage` of it on screen (and, with `center_element`,
+    /// its centre in the middle fifth of the screen), or `timeout` of device time passes.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) async fn scroll_until_visible(
+        &mut self,
+        element: &Selector,
+        direction: Option<Direction>,
+        timeout: Option<Duration>,
+        speed: Option<u32>,
+        visibility: Option<u32>,
+        center: Option<bool>,
+    ) -> Result<(), StepError> {
+        let direction = direction.unwrap_or(Direction::Down);
+        let want = visibility.unwrap_or(100).min(100) as f64;
+        let center = center.unwrap_or(false);
+        let timeout = timeout.unwrap_or(SCROLL_UNTIL_VISIBLE_TIMEOUT);
+        let ms = scroll_duration(speed.unwrap_or(SCROLL_SPEED));
+        let deadline = self.deadline(timeout).await;
+        let mut scrolls = 0u32;
+        loop {
+            let last = self.expired(&deadline).await;
+            let tree = self.tree().await?;
+            let screen = tree.bounds;
+            let hit = self
+                .matches(&tree, element)?
+                .into_iter()
+                .map(|e| e.bounds)
+                .find(|b| visible_percent(*b, screen) >= want);
+            let finger = finger_for_scroll(direction);
+            let (mut from, mut to) = direction_points(screen, finger);
+            match hit {
+                Some(b) if !center || b.is_empty() => return Ok(()),
+                Some(b) => {
+                    let (cx, cy) = b.center();
+                    let (mx, my) = screen.center();
+                    let vertical = matches!(direction, Direction::Up | Direction::Down);
+                    let off = if vertical { cy - my } else { cx - mx };
+                    let band = if vertical { screen.height } else { screen.width } / 10;
+                    if off.abs() <= band {
+                        return Ok(());
+                    }
+                    // A short drag that brings the element's centre to the screen's.
+                    (from, to) = if vertical {
+                        ((mx, my + off / 2), (mx, my - off / 2))
+                    } else {
+                        ((mx + off / 2, my), (mx - off / 2, my))
+                    };
+                }
+                None => {}
+            }
+            if last {
+                return Err(StepError::failed(format!(
+                    "scrollUntilVisible: {} is not visible after {} scrolls {} ({} s)",
+                    describe_selector(element),
+                    scrolls,
+                    direction.name(),
+                    timeout.as_secs()
+                )));
+            }
+            self.device.swipe(from, to, ms).await?;
+            scrolls += 1;
+            self.poll().await;
+        }
+    }
+
     /// A tap command: waits for its element (if any), then touches `repeat` times.
     pub(crate) async fn tap(&mut self, step: &Step, t: &Tap, gesture: Gesture) -> Result<(), StepError> {
         let (taps, hold_ms) = gesture.touches();
@@ -176,5 +336,102 @@ mod tests {
         assert!(!e.is_infrastructure());
         assert_eq!(e.message(), "element not found: id=nowhere (waited 17 s)");
         assert!(taps(&d).is_empty());
+    }
+
+    fn swipes(d: &FakeDevice) -> Vec<((i32, i32), (i32, i32), u64)> {
+        d.events()
+            .iter()
+            .filter_map(|e| match e {
+                FakeEvent::Swipe { from, to, duration_ms } => Some((*from, *to, *duration_ms)),
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn swipes_by_direction_points_and_from_an_element() {
+        let w = World::flow(
+            "- swipe: {direction: UP}\n- swipe: {start: \"90%,50%\", end: \"10%,50%\", duration: 250}\n\
+             - swipe: {from: {id: auth-continue}, direction: DOWN}\n- scroll\n",
+        );
+        let mut d = FakeDevice::android().showing(screen(Platform::Android, &[button()]));
+        let out = w.run(&mut d).await;
+        assert!(out.error.is_none(), "{:?}", out.error);
+        assert_eq!(
+            swipes(&d),
+            [
+                ((540, 1920), (540, 480), 400),
+                ((972, 1200), (108, 1200), 250),
+                ((200, 440), (200, 1400), 400),
+                ((540, 1920), (540, 480), 400),
+            ]
+        );
+    }
+
+    #[tokio::test]
+    async fn scroll_until_visible_scrolls_until_the_element_is_on_screen() {
+        let below = Node::id("footer").with_text("end").at(0, 2000, 1080, 100);
+        let w = World::flow("- scrollUntilVisible: {element: {id: footer}, speed: 100}\n");
+        let mut d = FakeDevice::android().showing(screen(Platform::Android, &[button()]));
+        let mut swiped = 0;
+        d.react(move |e, s| {
+            if matches!(e, FakeEvent::Swipe { .. }) {
+                swiped += 1;
+                if swiped == 2 {
+                    s.show(screen(Platform::Android, &[below.clone()]));
+                }
+            }
+        });
+        let out = w.run(&mut d).await;
+        assert!(out.error.is_none(), "{:?}", out.error);
+        // DOWN (the default): the finger moves up; speed 100 is the fastest drag.
+        assert_eq!(swipes(&d), [((540, 1920), (540, 480), 100); 2]);
+        // Partly on screen is not enough at 100 %, enough at 40 %.
+        let half = Node::id("footer").at(0, 2350, 1080, 100);
+        let w = World::flow("- scrollUntilVisible: {element: {id: footer}, visibilityPercentage: 40, direction: UP}\n");
+        let mut d = FakeDevice::android().showing(screen(Platform::Android, &[half.clone()]));
+        assert!(w.run(&mut d).await.error.is_none());
+        assert!(swipes(&d).is_empty());
+        let w = World::flow("- scrollUntilVisible: {element: {id: footer}, timeout: 3000}\n");
+        let mut d = FakeDevice::android().showing(screen(Platform::Android, &[half]));
+        let e = w.run(&mut d).await.error.expect("never fully visible");
+        assert!(
+            e.message()
+                .starts_with("scrollUntilVisible: id=footer is not visible after"),
+            "{}",
+            e.message()
+        );
+        assert!(!swipes(&d).is_empty());
+    }
+
+    #[tokio::test]
+    async fn center_element_drags_the_element_to_the_middle() {
+        let low = Node::id("row").at(0, 2000, 1080, 100);
+        let w = World::flow("- scrollUntilVisible: {element: {id: row}, centerElement: true}\n");
+        let mut d = FakeDevice::android().showing(screen(Platform::Android, &[low]));
+        d.react(|e, s| {
+            if matches!(e, FakeEvent::Swipe { .. }) {
+                s.show(screen(Platform::Android, &[Node::id("row").at(0, 1150, 1080, 100)]));
+            }
+        });
+        let out = w.run(&mut d).await;
+        assert!(out.error.is_none(), "{:?}", out.error);
+        // Centre 2050 vs the screen's 1200: one drag up by the difference.
+        assert_eq!(swipes(&d), [((540, 1625), (540, 775), 1060)]);
+    }
+
+    #[test]
+    fn visibility_of_bounds_on_screen() {
+        let screen = Bounds {
+            x: 0,
+            y: 0,
+            width: 100,
+            height: 100,
+        };
+        let b = |x, y, width, height| Bounds { x, y, width, height };
+        assert_eq!(visible_percent(b(10, 10, 20, 20), screen), 100.0);
+        assert_eq!(visible_percent(b(90, 0, 20, 10), screen), 50.0);
+        assert_eq!(visible_percent(b(0, 120, 10, 10), screen), 0.0);
+        assert_eq!(visible_percent(b(0, 0, 0, 0), screen), 100.0);
     }
 }

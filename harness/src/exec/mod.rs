@@ -30,12 +30,14 @@
 pub mod artifacts;
 mod compose;
 pub mod describe;
+pub mod device;
 pub mod diagnose;
 mod dispatch;
 pub mod error;
 pub mod gesture;
 pub mod input;
 mod lifecycle;
+mod screenshot;
 pub mod session;
 mod snapshot;
 pub mod storage;
@@ -107,6 +109,7 @@ pub struct Executor<'a> {
     rng: crate::rng::Rng,
     auth_log: session::AuthLog,
     restore: session::RestoreTimer,
+    recording: device::RecordingState,
 }
 
 impl<'a> Executor<'a> {
@@ -136,6 +139,7 @@ impl<'a> Executor<'a> {
             rng: crate::rng::Rng::new(seed),
             auth_log: Default::default(),
             restore: Default::default(),
+            recording: Default::default(),
         }
     }
 
@@ -179,6 +183,7 @@ impl<'a> Executor<'a> {
         let saved = self.out.error.take();
         let hook = self.steps(path, &flow.header.on_flow_complete).await;
         self.out.error = saved.or(hook.err());
+        self.finish_recording().await;
         if self.out.error.is_some() {
             self.failure_artifacts().await;
         }

@@ -128,6 +128,12 @@ impl World {
         self.file(ROOT, text)
     }
 
+    /// A file the flows use (`addMedia`, `assertScreenshot`), as the loader reads it.
+    pub(crate) fn asset(mut self, path: &str, bytes: &[u8]) -> Self {
+        self.flows.assets.insert(PathBuf::from(path), bytes.to_vec());
+        self
+    }
+
     /// A `-e` variable.
     pub(crate) fn var(mut self, name: &str, value: &str) -> Self {
         self.vars.cli.insert(name.into(), value.into());
