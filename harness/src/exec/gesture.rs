@@ -338,7 +338,9 @@ mod tests {
         assert!(taps(&d).is_empty());
     }
 
-    fn swipes(d: &FakeDevice) -> Vec<((i32, i32), (i32, i32), u64)> {
+    type Drag = ((i32, i32), (i32, i32), u64);
+
+    fn swipes(d: &FakeDevice) -> Vec<Drag> {
         d.events()
             .iter()
             .filter_map(|e| match e {
@@ -378,7 +380,7 @@ mod tests {
             if matches!(e, FakeEvent::Swipe { .. }) {
                 swiped += 1;
                 if swiped == 2 {
-                    s.show(screen(Platform::Android, &[below.clone()]));
+                    s.show(screen(Platform::Android, std::slice::from_ref(&below)));
                 }
             }
         });
@@ -389,7 +391,7 @@ mod tests {
         // Partly on screen is not enough at 100 %, enough at 40 %.
         let half = Node::id("footer").at(0, 2350, 1080, 100);
         let w = World::flow("- scrollUntilVisible: {element: {id: footer}, visibilityPercentage: 40, direction: UP}\n");
-        let mut d = FakeDevice::android().showing(screen(Platform::Android, &[half.clone()]));
+        let mut d = FakeDevice::android().showing(screen(Platform::Android, std::slice::from_ref(&half)));
         assert!(w.run(&mut d).await.error.is_none());
         assert!(swipes(&d).is_empty());
         let w = World::flow("- scrollUntilVisible: {element: {id: footer}, timeout: 3000}\n");
