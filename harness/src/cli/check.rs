@@ -92,13 +92,30 @@ struct Report<'a> {
 }
 
 /// Checks `paths` and returns the diagnostics and the kind of every file checked.
+///
+/// With `devices` (profile files), the flows are also checked against what each device's
+/// backend can do (`driver::capability`).
 pub fn check_paths(
     paths: &[PathBuf],
     vars: &VarSources,
+    devices: &[PathBuf],
 ) -> (Vec<Diagnostic>, BTreeMap<PathBuf, FileKind>, BTreeMap<PathBuf, String>) {
     let mut diags = Vec::new();
-    let files = expand(paths, &mut diags);
-    let mut kinds: BTreeMap<PathBuf, FileKind> = files.iter().map(|f| (f.clone(), classify(f))).collect();
+    let mut files = expand(paths, &mut diags);
+    files.extend(devices.iter().map(|d| normalize(d)));
+    files.sort();
+    files.dedup();
+    let mut kinds: BTreeMap<PathBuf, FileKind> = files
+        .iter()
+        .map(|f| {
+            let kind = if devices.iter().any(|d| &normalize(d) == f) {
+                FileKind::Device
+            } else {
+                classify(f)
+            };
+            (f.clone(), kind)
+        })
+        .collect();
     let flows: Vec<PathBuf> = files.iter().filter(|f| kinds[*f] == FileKind::Flow).cloned().collect();
     let set = load_flows(&flows, vars);
     let mut sources = set.sources.clone();
@@ -115,7 +132,15 @@ pub fn check_paths(
                 }
                 diags.extend(load_app_profile(f).1);
             }
-            FileKind::Device => diags.extend(load_device_profile(f).1),
+            FileKind::Device => {
+                let (profile, found) = load_device_profile(f);
+                diags.extend(found);
+                if let Some(p) = profile
+                    && devices.iter().any(|d| &normalize(d) == f)
+                {
+                    diags.extend(crate::driver::capability::check_flows(&set, &p));
+                }
+            }
         }
         if !sources.contains_key(f)
             && let Ok(t) = std::fs::read_to_string(f)
@@ -145,7 +170,12 @@ pub fn run(args: CheckArgs) -> Result<i32, HarnessError> {
         return Err(HarnessError::NothingToCheck);
     }
     let vars = VarSources::from_env(args.env.clone());
-    let (diags, kinds, sources) = check_paths(&paths, &vars);
+    let devices: Vec<PathBuf> = args
+        .device
+        .iter()
+        .map(|d| crate::profile::device::profile_path(d))
+        .collect();
+    let (diags, kinds, sources) = check_paths(&paths, &vars, &devices);
     let errors = diags.iter().filter(|d| d.is_error()).count();
     let warnings = diags.len() - errors;
     let mut out = std::io::stdout().lock();

@@ -151,6 +151,10 @@ pub struct CheckArgs {
     /// Define a variable for ${NAME} references, as `-e NAME=VALUE` (repeatable).
     #[arg(short = 'e', long = "env", value_parser = parse_key_val)]
     pub env: Vec<(String, String)>,
+    /// Also check that this device's backend can run every command the flows use (a profile
+    /// name, devices/NAME.yaml, or a path); repeatable.
+    #[arg(short = 'd', long = "device")]
+    pub device: Vec<String>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]

@@ -345,6 +345,17 @@ impl Vendor {
     }
 }
 
+/// The file of a device profile named on the command line: a bare name is
+/// `devices/NAME.yaml`; anything with an extension or a folder is a path.
+pub fn profile_path(name: &str) -> std::path::PathBuf {
+    let p = std::path::PathBuf::from(name);
+    if p.extension().is_some() || p.components().count() > 1 {
+        p
+    } else {
+        Path::new("devices").join(format!("{name}.yaml"))
+    }
+}
+
 /// Reads and parses the device profile at `path`. A file that cannot be read is one error
 /// diagnostic with line 0.
 pub fn load_device_profile(path: &Path) -> (Option<DeviceProfile>, Vec<Diagnostic>) {

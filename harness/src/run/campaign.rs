@@ -147,9 +147,22 @@ impl Campaign {
         let mut devices = BTreeMap::new();
         let mut device_order = vec![];
         for name in &names {
-            let profile = load_device(&device_path(name))?;
+            let profile = load_device(&crate::profile::device::profile_path(name))?;
             device_order.push(profile.name.clone());
             devices.insert(profile.name.clone(), profile);
+        }
+        // A command a chosen device's backend cannot do is invalid input, reported where it
+        // is written, before any session starts.
+        let unable: Vec<_> = devices
+            .values()
+            .flat_map(|p| crate::driver::capability::check_flows(&set, p))
+            .filter(|d| d.is_error())
+            .collect();
+        if !unable.is_empty() {
+            return Err(HarnessError::InvalidFlows {
+                diagnostics: unable,
+                sources: set.sources.clone(),
+            });
         }
         // 4. The plan.
         let planned = planned_flows(&set);
@@ -351,15 +364,6 @@ fn secrets(set: &FlowSet, cli: &BTreeMap<String, String>) -> Result<Vec<String>,
 }
 
 /// `NAME` is `devices/NAME.yaml`; anything with an extension or a directory is a path.
-fn device_path(name: &str) -> PathBuf {
-    let p = PathBuf::from(name);
-    if p.extension().is_some() || p.components().count() > 1 {
-        p
-    } else {
-        Path::new("devices").join(format!("{name}.yaml"))
-    }
-}
-
 fn load_device(path: &Path) -> Result<DeviceProfile, HarnessError> {
     let (profile, diags) = load_device_profile(path);
     let errors: Vec<_> = diags.into_iter().filter(|d| d.is_error()).collect();
@@ -612,9 +616,12 @@ mod tests {
 
     #[test]
     fn device_names_and_paths() {
-        assert_eq!(device_path("virtual-ios"), Path::new("devices/virtual-ios.yaml"));
-        assert_eq!(device_path("x/y.yaml"), Path::new("x/y.yaml"));
-        assert_eq!(device_path("y.yaml"), Path::new("y.yaml"));
+        assert_eq!(
+            crate::profile::device::profile_path("virtual-ios"),
+            Path::new("devices/virtual-ios.yaml")
+        );
+        assert_eq!(crate::profile::device::profile_path("x/y.yaml"), Path::new("x/y.yaml"));
+        assert_eq!(crate::profile::device::profile_path("y.yaml"), Path::new("y.yaml"));
     }
 
     #[test]
