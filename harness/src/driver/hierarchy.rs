@@ -585,23 +585,30 @@ fn shorten(s: &str) -> String {
     }
 }
 
+/// Lookups for tests over element trees (also the farm's compatibility tests).
 #[cfg(test)]
-mod tests {
-    use super::*;
+pub(crate) mod testing {
+    use super::Element;
 
-    fn by_id<'a>(root: &'a Element, id: &str) -> &'a Element {
+    pub(crate) fn by_id<'a>(root: &'a Element, id: &str) -> &'a Element {
         root.descendants()
             .into_iter()
             .find(|e| e.id == id)
             .unwrap_or_else(|| panic!("no element with id {id}"))
     }
 
-    fn by_text<'a>(root: &'a Element, text: &str) -> &'a Element {
+    pub(crate) fn by_text<'a>(root: &'a Element, text: &str) -> &'a Element {
         root.descendants()
             .into_iter()
             .find(|e| e.text == text)
             .unwrap_or_else(|| panic!("no element with text {text}"))
     }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::testing::{by_id, by_text};
+    use super::*;
 
     /// A trimmed real WDA source: a React Native login screen with a switch, a hidden element
     /// and float coordinates.

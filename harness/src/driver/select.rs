@@ -478,15 +478,43 @@ impl<'a> Flat<'a> {
     }
 }
 
+/// Selector helpers for tests (also the farm's compatibility tests).
+#[cfg(test)]
+pub(crate) mod testing {
+    use super::find;
+    use crate::driver::hierarchy::Element;
+    use crate::flow::model::Selector;
+
+    pub(crate) fn no_vars(_: &str) -> Option<String> {
+        None
+    }
+
+    /// Ids of what `sel` finds.
+    pub(crate) fn ids(root: &Element, sel: &Selector) -> Vec<String> {
+        find(root, sel, &no_vars)
+            .unwrap()
+            .into_iter()
+            .map(|e| e.id.clone())
+            .collect()
+    }
+
+    pub(crate) fn sel(f: impl FnOnce(&mut Selector)) -> Selector {
+        let mut s = Selector::default();
+        f(&mut s);
+        s
+    }
+
+    pub(crate) fn b(s: Selector) -> Option<Box<Selector>> {
+        Some(Box::new(s))
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    use super::testing::{b, ids, no_vars, sel};
     use super::*;
     use crate::driver::hierarchy::parse_source;
     use crate::flow::model::Part;
-
-    fn no_vars(_: &str) -> Option<String> {
-        None
-    }
 
     fn el(class: &str, id: &str, text: &str, (x, y, width, height): (i32, i32, i32, i32)) -> Element {
         Element {
@@ -508,25 +536,6 @@ mod tests {
 
     fn app(children: Vec<Element>) -> Element {
         with(el("Application", "app", "App", (0, 0, 400, 800)), children)
-    }
-
-    /// Ids of what `sel` finds.
-    fn ids(root: &Element, sel: &Selector) -> Vec<String> {
-        find(root, sel, &no_vars)
-            .unwrap()
-            .into_iter()
-            .map(|e| e.id.clone())
-            .collect()
-    }
-
-    fn sel(f: impl FnOnce(&mut Selector)) -> Selector {
-        let mut s = Selector::default();
-        f(&mut s);
-        s
-    }
-
-    fn b(s: Selector) -> Option<Box<Selector>> {
-        Some(Box::new(s))
     }
 
     #[test]

@@ -8,8 +8,10 @@
 
 use std::time::Duration;
 
+use crate::driver::hierarchy::testing::{by_id, by_text};
 use crate::driver::hierarchy::{Bounds, Element, SourceFormat, parse_source, parse_source_with_format};
 use crate::driver::select::find;
+use crate::driver::select::testing::{b, ids, no_vars, sel};
 use crate::farm::app::{self, Device};
 use crate::farm::find::{Strategy, find_all};
 use crate::farm::knobs::VirtualKnobs;
@@ -24,43 +26,6 @@ fn device(platform: Platform) -> Device {
     d.launch();
     d.advance(Duration::from_secs(10));
     d
-}
-
-fn by_id<'a>(root: &'a Element, id: &str) -> &'a Element {
-    root.descendants()
-        .into_iter()
-        .find(|e| e.id == id)
-        .unwrap_or_else(|| panic!("no element with id {id}"))
-}
-
-fn by_text<'a>(root: &'a Element, text: &str) -> &'a Element {
-    root.descendants()
-        .into_iter()
-        .find(|e| e.text == text)
-        .unwrap_or_else(|| panic!("no element with text {text}"))
-}
-
-fn no_vars(_: &str) -> Option<String> {
-    None
-}
-
-/// Ids of what `sel` finds.
-fn ids(root: &Element, sel: &Selector) -> Vec<String> {
-    find(root, sel, &no_vars)
-        .unwrap()
-        .into_iter()
-        .map(|e| e.id.clone())
-        .collect()
-}
-
-fn sel(f: impl FnOnce(&mut Selector)) -> Selector {
-    let mut s = Selector::default();
-    f(&mut s);
-    s
-}
-
-fn b(s: Selector) -> Option<Box<Selector>> {
-    Some(Box::new(s))
 }
 
 #[test]
