@@ -148,8 +148,8 @@ pub fn support(driver: Driver, platform: Platform, feature: Feature) -> Result<&
         (D::Adb, P::Android, F::Media) => Ok("adb push + media scan"),
         (D::Adb, P::Android, F::Recording) => Ok("screenrecord"),
         (D::Adb, P::Android, F::Screenshot) => Ok("screencap -p"),
-        (D::AppiumAndHost, P::Ios, F::Orientation) => Ok("Appium /orientation"),
-        (D::AppiumAndHost, P::Ios, F::Screen | F::Gestures | F::Screenshot) => Ok("Appium"),
+        (D::AppiumAndHost, _, F::Orientation) => Ok("Appium /orientation and /rotation"),
+        (D::AppiumAndHost, _, F::Screen | F::Gestures | F::Screenshot) => Ok("Appium"),
         (D::AppiumAndHost, P::Ios, f) => support(D::Simctl, P::Ios, f),
         (D::AppiumAndHost, P::Android, f) => support(D::Adb, P::Android, f),
         (D::Appium, _, F::Screen | F::Screenshot) => Ok("Appium"),
@@ -163,6 +163,52 @@ pub fn support(driver: Driver, platform: Platform, feature: Feature) -> Result<&
         (D::Appium, _, F::Media) => Ok("mobile: pushFile"),
         (D::Appium, _, F::Recording) => Ok("start/stop_recording_screen"),
         (D::Adb, P::Ios, _) | (D::Simctl, P::Android, _) => Err("this host tool does not drive this platform"),
+    }
+}
+
+/// README's command table: per feature, what runs on each backend (a test keeps README equal
+/// to it).
+pub fn markdown_table() -> String {
+    let columns: [(&str, Driver, Platform); 7] = [
+        ("virtual farm", Driver::Virtual, Platform::Ios),
+        ("Appium, iOS", Driver::Appium, Platform::Ios),
+        ("Appium, Android", Driver::Appium, Platform::Android),
+        ("simctl (`host`, iOS)", Driver::Simctl, Platform::Ios),
+        ("adb (`host`, Android)", Driver::Adb, Platform::Android),
+        ("`appium+host`, iOS", Driver::AppiumAndHost, Platform::Ios),
+        ("`appium+host`, Android", Driver::AppiumAndHost, Platform::Android),
+    ];
+    let mut out = String::from("| Commands | ");
+    out.push_str(&columns.iter().map(|c| c.0).collect::<Vec<_>>().join(" | "));
+    out.push_str(" |\n| --- |");
+    out.push_str(&" --- |".repeat(columns.len()));
+    out.push('\n');
+    for f in Feature::ALL {
+        out.push_str(&format!("| {} |", feature_commands(f)));
+        for (_, driver, platform) in columns {
+            let cell = match support(driver, platform, f) {
+                Ok(how) => how.to_string(),
+                Err(_) => "no".to_string(),
+            };
+            out.push_str(&format!(" {cell} |"));
+        }
+        out.push('\n');
+    }
+    out
+}
+
+/// The commands that need `feature`, as README lists them.
+fn feature_commands(feature: Feature) -> &'static str {
+    match feature {
+        Feature::Screen => "taps, text, element assertions, `waitForAnimationToEnd`",
+        Feature::Gestures => "`swipe`, `scroll`, `scrollUntilVisible`",
+        Feature::Orientation => "`setOrientation`",
+        Feature::Location => "`setLocation`, `travel`",
+        Feature::AirplaneMode => "`setAirplaneMode`, `toggleAirplaneMode`",
+        Feature::Appearance => "`setDarkMode`, `toggleDarkMode`, `assertDarkMode`, `assertLightMode`",
+        Feature::Media => "`addMedia`",
+        Feature::Recording => "`startRecording`, `stopRecording`",
+        Feature::Screenshot => "`takeScreenshot`, `assertScreenshot`",
     }
 }
 
@@ -266,5 +312,15 @@ mod tests {
         for f in Feature::ALL {
             assert!(support(Driver::Adb, Platform::Android, f).is_ok(), "{f:?}");
         }
+    }
+
+    #[test]
+    fn readme_shows_the_table() {
+        let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../README.md")).unwrap();
+        let table = markdown_table();
+        assert!(
+            readme.contains(&table),
+            "README.md's command table differs from driver::capability; it should read:\n{table}"
+        );
     }
 }
