@@ -12,16 +12,19 @@
 //!   are recorded); `clearKeychain` stops the app and deletes that file (`run-as PKG rm -f`).
 //! - Device: `svc wifi|data`, `input keyevent HOME|BACK`, `am start -a VIEW -d URL`, and a
 //!   background `logcat` of the `ReactNativeJS` tag.
+//! - Settings: `input swipe`, `settings put system user_rotation`, `emu geo fix` (emulators),
+//!   `cmd connectivity airplane-mode`, `cmd uimode night`, `push` + a media scan into
+//!   Pictures, and `screenrecord` in the background (stopped by `pkill -INT`).
 //!
 //! Every argument that reaches the device shell is quoted (see [`crate::host::command`]);
 //! typed text is marked sensitive so it never appears in a message.
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use crate::driver::{Device, DriverError, SetupError, StorageRead};
-use crate::flow::model::Permission;
-use crate::host::adb;
-use crate::host::command::{Cmd, HostError, LineStream};
+use crate::driver::{Device, DriverError, Recording, SetupError, StorageRead};
+use crate::flow::model::{Orientation, Permission};
+use crate::host::{PrivateDir, adb};
+use crate::host::command::{Background, Cmd, HostError, LineStream};
 use crate::platform::Platform;
 use crate::profile::device::EmulatorRef;
 
@@ -43,16 +46,23 @@ pub struct AndroidHost {
     stopped: bool,
     cold_launch_ms: Option<u64>,
     log: Option<LineStream>,
+    /// The `adb` program to run (`adb` on PATH, unless opened with [`AndroidHost::open_with`]).
+    program: String,
+    /// The `screenrecord` running since `startRecording`.
+    recording: Option<Background>,
 }
 
-fn adb(args: Vec<String>) -> Cmd {
-    Cmd::new("adb", args)
-}
 
 impl AndroidHost {
     /// Opens a session on a running emulator: checks that adb sees it online and that the app
     /// has a launcher activity, and starts following its JS log.
     pub async fn open(device: &EmulatorRef, package: &str) -> Result<AndroidHost, DriverError> {
+        Self::open_with("adb", device, package).await
+    }
+
+    /// [`AndroidHost::open`] with another `adb` program (a path, for tests and installs off PATH).
+    pub async fn open_with(program: &str, device: &EmulatorRef, package: &str) -> Result<AndroidHost, DriverError> {
+        let adb = |args: Vec<String>| Cmd::new(program, args);
         let serial = match device {
             EmulatorRef::Serial(s) => s.clone(),
             EmulatorRef::Avd(avd) => return Err(SetupError::AvdWithoutSerial { avd: avd.clone() }.into()),
@@ -100,15 +110,21 @@ impl AndroidHost {
             stopped: false,
             cold_launch_ms: None,
             log,
+            program: program.to_string(),
+            recording: None,
         })
     }
 
+    fn adb(&self, args: Vec<String>) -> Cmd {
+        Cmd::new(&self.program, args)
+    }
+
     async fn shell(&self, args: Vec<String>) -> Result<String, DriverError> {
-        Ok(adb(args).run_async(TIMEOUT).await?.stdout_text())
+        Ok(self.adb(args).run_async(TIMEOUT).await?.stdout_text())
     }
 
     async fn is_running(&self) -> Result<bool, DriverError> {
-        let out = adb(adb::pidof_args(&self.serial, &self.package))
+        let out = self.adb(adb::pidof_args(&self.serial, &self.package))
             .run_unchecked_async(TIMEOUT)
             .await?;
         // pidof exits 1 with no output when nothing runs; adb errors go to stderr.
@@ -129,7 +145,7 @@ impl AndroidHost {
 
     async fn start_with(&mut self, extras: &[(String, String)]) -> Result<adb::StartResult, DriverError> {
         let cold = self.stopped;
-        let out = adb(adb::am_start_with_extras_args(&self.serial, &self.component, extras))
+        let out = self.adb(adb::am_start_with_extras_args(&self.serial, &self.component, extras))
             .run_async(LAUNCH_TIMEOUT)
             .await?;
         let text = out.stdout_text();
@@ -188,7 +204,7 @@ impl Device for AndroidHost {
         let mut tries = 0;
         let path = loop {
             tries += 1;
-            let out = adb(adb::uiautomator_dump_to_args(&self.serial, DUMP_PATH))
+            let out = self.adb(adb::uiautomator_dump_to_args(&self.serial, DUMP_PATH))
                 .run_unchecked_async(TIMEOUT)
                 .await?;
             let said = format!("{}{}", out.stdout_text(), out.stderr);
@@ -208,7 +224,7 @@ impl Device for AndroidHost {
                 }
             }
         };
-        let out = adb(adb::cat_args(&self.serial, &path)).run_async(TIMEOUT).await?;
+        let out = self.adb(adb::cat_args(&self.serial, &path)).run_async(TIMEOUT).await?;
         String::from_utf8(out.stdout).map_err(|_| {
             HostError::Parse {
                 command: format!("adb -s {} exec-out cat {path}", self.serial),
@@ -219,7 +235,7 @@ impl Device for AndroidHost {
     }
 
     async fn screenshot(&mut self) -> Result<Vec<u8>, DriverError> {
-        let out = adb(adb::screencap_args(&self.serial)).run_async(TIMEOUT).await?;
+        let out = self.adb(adb::screencap_args(&self.serial)).run_async(TIMEOUT).await?;
         if !out.stdout.starts_with(b"\x89PNG\r\n\x1a\n") {
             return Err(HostError::Parse {
                 command: format!("adb -s {} exec-out screencap -p", self.serial),
@@ -243,7 +259,7 @@ impl Device for AndroidHost {
             other => other,
         })?;
         for chunk in chunks {
-            adb(adb::input_text_args(&self.serial, &chunk))
+            self.adb(adb::input_text_args(&self.serial, &chunk))
                 .sensitive(sensitive)
                 .run_async(TIMEOUT)
                 .await?;
@@ -291,7 +307,7 @@ impl Device for AndroidHost {
                 // Android has no "not yet asked" state to return to from the shell: unset revokes.
                 let grant = *permission == Permission::Allow;
                 for p in android {
-                    let out = adb(adb::pm_permission_args(&self.serial, &self.package, p, grant))
+                    let out = self.adb(adb::pm_permission_args(&self.serial, &self.package, p, grant))
                         .run_unchecked_async(TIMEOUT)
                         .await?;
                     let text = format!("{}{}", out.stdout_text(), out.stderr);
@@ -356,7 +372,7 @@ impl Device for AndroidHost {
     async fn clear_keychain(&mut self) -> Result<(), DriverError> {
         self.shell(adb::force_stop_args(&self.serial, &self.package)).await?;
         self.stopped = true;
-        let out = adb(adb::delete_secure_store_args(&self.serial, &self.package))
+        let out = self.adb(adb::delete_secure_store_args(&self.serial, &self.package))
             .run_unchecked_async(TIMEOUT)
             .await?;
         let text = format!("{}\n{}", out.stdout_text(), out.stderr);
@@ -415,7 +431,7 @@ impl Device for AndroidHost {
     }
 
     async fn secure_storage(&mut self) -> Result<StorageRead, DriverError> {
-        let out = adb(adb::read_secure_store_exec_out_args(&self.serial, &self.package))
+        let out = self.adb(adb::read_secure_store_exec_out_args(&self.serial, &self.package))
             .run_unchecked_async(TIMEOUT)
             .await?;
         let text = format!("{}\n{}", out.stdout_text(), out.stderr);
@@ -446,6 +462,182 @@ impl Device for AndroidHost {
         Ok(StorageRead {
             source: crate::driver::StorageSource::RunAs,
             entries: adb::secure_store_entries(prefs),
+        })
+    }
+
+    async fn swipe(&mut self, from: (i32, i32), to: (i32, i32), duration_ms: u64) -> Result<(), DriverError> {
+        self.shell(adb::input_swipe_args(&self.serial, from, to, duration_ms))
+            .await
+            .map(|_| ())
+    }
+
+    async fn set_orientation(&mut self, orientation: Orientation) -> Result<(), DriverError> {
+        let rotation = match orientation {
+            Orientation::Portrait => 0,
+            Orientation::LandscapeLeft => 1,
+            Orientation::UpsideDown => 2,
+            Orientation::LandscapeRight => 3,
+        };
+        self.shell(adb::fixed_rotation_args(&self.serial)).await?;
+        self.shell(adb::user_rotation_args(&self.serial, rotation)).await?;
+        Ok(())
+    }
+
+    /// `adb emu geo fix`: the emulator console's GPS; a physical device has no console.
+    async fn set_location(&mut self, latitude: f64, longitude: f64) -> Result<(), DriverError> {
+        if !self.serial.starts_with("emulator-") {
+            return Err(DriverError::Unsupported {
+                command: "setLocation".into(),
+                message: format!(
+                    "adb sets the location through the emulator console (adb emu geo fix), and {} is not an \
+                     emulator: use backend appium (mobile: setGeolocation) on a physical device",
+                    self.serial
+                ),
+            });
+        }
+        let args = adb::geo_fix_args(&self.serial, latitude, longitude);
+        let display = self.adb(args.clone()).display();
+        let out = self.adb(args).run_async(TIMEOUT).await?;
+        let said = format!("{}{}", out.stdout_text(), out.stderr);
+        match adb::emu_refusal(&said) {
+            Some(refusal) => Err(HostError::Unexpected {
+                command: display,
+                expected: "OK",
+                said: refusal,
+            }
+            .into()),
+            None => Ok(()),
+        }
+    }
+
+    async fn set_airplane_mode(&mut self, on: bool) -> Result<(), DriverError> {
+        self.shell(adb::airplane_mode_args(&self.serial, Some(on))).await?;
+        Ok(())
+    }
+
+    async fn airplane_mode(&mut self) -> Result<bool, DriverError> {
+        let out = self.shell(adb::airplane_mode_args(&self.serial, None)).await?;
+        Ok(adb::parse_airplane_mode(&out)?)
+    }
+
+    async fn set_dark_mode(&mut self, dark: bool) -> Result<(), DriverError> {
+        let out = self.shell(adb::night_mode_args(&self.serial, Some(dark))).await?;
+        // It answers with the new mode; anything else means it did not take.
+        if adb::parse_night_mode(&out).ok() != Some(dark) && out.contains("Night mode:") {
+            return Err(HostError::Unexpected {
+                command: self.adb(adb::night_mode_args(&self.serial, Some(dark))).display(),
+                expected: if dark { "Night mode: yes" } else { "Night mode: no" },
+                said: out.trim().to_string(),
+            }
+            .into());
+        }
+        Ok(())
+    }
+
+    async fn dark_mode(&mut self) -> Result<bool, DriverError> {
+        let out = self.shell(adb::night_mode_args(&self.serial, None)).await?;
+        Ok(adb::parse_night_mode(&out)?)
+    }
+
+    /// `adb push` of a private copy into the Pictures folder, then a media scan so the
+    /// gallery lists it.
+    async fn add_media(&mut self, name: &str, bytes: &[u8]) -> Result<(), DriverError> {
+        let name = crate::host::media_file_name(name)?;
+        let remote = format!("{}/{name}", adb::MEDIA_DIR);
+        {
+            let dir = PrivateDir::new("harness-adb-media").map_err(|source| DriverError::Io {
+                action: "create a private folder for",
+                path: std::env::temp_dir(),
+                source,
+            })?;
+            let local = dir.path().join(name);
+            std::fs::write(&local, bytes).map_err(|source| DriverError::Io {
+                action: "write",
+                path: local.clone(),
+                source,
+            })?;
+            self.adb(adb::push_args(&self.serial, &local.display().to_string(), &remote))
+                .run_async(LAUNCH_TIMEOUT)
+                .await?;
+            // The copy goes with the folder, whatever the push did.
+        }
+        self.shell(adb::media_scan_args(&self.serial, &remote)).await?;
+        Ok(())
+    }
+
+    /// `screenrecord` in the background, until `stopRecording`.
+    async fn start_recording(&mut self) -> Result<(), DriverError> {
+        if self.recording.is_some() {
+            return Err(DriverError::Command {
+                command: "startRecording".into(),
+                message: "a recording is already running: stopRecording first".into(),
+            });
+        }
+        let mut bg = self
+            .adb(adb::screenrecord_args(&self.serial, adb::RECORDING_PATH))
+            .spawn_background()?;
+        // Until screenrecord runs on the device (or fails: no such command, no display).
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+        loop {
+            if bg.has_exited() {
+                let command = bg.display().to_string();
+                let out = bg.finish(Duration::from_secs(1)).await?;
+                return Err(HostError::Failed {
+                    command,
+                    status: out.status,
+                    stderr: format!("{}{}", out.stdout_text(), out.stderr).trim().to_string(),
+                }
+                .into());
+            }
+            let pid = self
+                .adb(adb::pidof_screenrecord_args(&self.serial))
+                .run_unchecked_async(TIMEOUT)
+                .await?;
+            if adb::parse_pidof(&pid.stdout_text()).is_some() || tokio::time::Instant::now() >= deadline {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        self.recording = Some(bg);
+        Ok(())
+    }
+
+    /// Interrupts `screenrecord` on the device (SIGINT: it finishes the file), reads the file
+    /// back and deletes it.
+    async fn stop_recording(&mut self) -> Result<Recording, DriverError> {
+        let Some(bg) = self.recording.take() else {
+            return Err(DriverError::Command {
+                command: "stopRecording".into(),
+                message: "no recording is running: startRecording first".into(),
+            });
+        };
+        self.adb(adb::stop_screenrecord_args(&self.serial))
+            .run_unchecked_async(TIMEOUT)
+            .await?;
+        let ended = bg.finish(Duration::from_secs(15)).await;
+        let read = self
+            .adb(adb::cat_args(&self.serial, adb::RECORDING_PATH))
+            .run_async(LAUNCH_TIMEOUT)
+            .await;
+        if let Err(e) = self
+            .adb(adb::rm_args(&self.serial, adb::RECORDING_PATH))
+            .run_async(TIMEOUT)
+            .await
+        {
+            tracing::warn!("could not delete {} on {}: {e}", adb::RECORDING_PATH, self.serial);
+        }
+        ended?;
+        let bytes = read?.stdout;
+        if !adb::is_mp4(&bytes) {
+            return Err(HostError::Parse {
+                command: format!("adb -s {} exec-out cat {}", self.serial, adb::RECORDING_PATH),
+                what: format!("screenrecord left no MP4 ({} bytes)", bytes.len()),
+            }
+            .into());
+        }
+        Ok(Recording {
+            bytes,
+            extension: "mp4",
         })
     }
 

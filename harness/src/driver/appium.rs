@@ -23,7 +23,9 @@ use thirtyfour::{By, Capabilities, WebDriver, WebElement};
 
 use crate::driver::mobile::MobileCommand;
 use crate::driver::transport::AppiumTransport;
-use crate::driver::{Device, DriverError, StorageRead};
+use crate::driver::capability::{Driver, Feature, support};
+use crate::driver::{Device, DriverError, Recording, StorageRead};
+use crate::flow::model::Orientation;
 use crate::platform::Platform;
 
 /// A W3C / Appium request thirtyfour does not model: method, endpoint (after
@@ -70,6 +72,9 @@ pub struct AppiumDevice {
     /// The element last clicked by XPath: it has the focus, so typing goes to it. A tap at a
     /// point forgets it.
     clicked: Option<WebElement>,
+    /// Airplane mode as last set on a virtual iOS device, whose farm has no
+    /// `getConnectivity` on iOS.
+    virtual_airplane: bool,
 }
 
 /// Whether an element send-keys failed because of the element (gone, not a text field) or the
@@ -178,6 +183,7 @@ impl AppiumDevice {
                 Platform::Android => "logcat",
             },
             clicked: None,
+            virtual_airplane: false,
         })
     }
 
@@ -484,6 +490,148 @@ impl Device for AppiumDevice {
         }
     }
 
+    /// A W3C touch drag: down at `from`, moved to `to` over `duration_ms`, up. Coordinates are
+    /// the page source's (Android pixels, iOS points), which are the units of W3C actions on
+    /// each driver.
+    async fn swipe(&mut self, from: (i32, i32), to: (i32, i32), duration_ms: u64) -> Result<(), DriverError> {
+        self.clicked = None;
+        self.raw("swipe", http::Method::POST, "/actions", Some(swipe_actions(from, to, duration_ms)))
+            .await
+            .map(|_| ())
+    }
+
+    async fn set_orientation(&mut self, orientation: Orientation) -> Result<(), DriverError> {
+        let (endpoint, body) = orientation_request(orientation);
+        self.raw("setOrientation", http::Method::POST, endpoint, Some(body))
+            .await
+            .map(|_| ())
+    }
+
+    /// `mobile: setSimulatedLocation` (XCUITest) / `setGeolocation` (UiAutomator2); a server
+    /// without the method gets the W3C-era `POST /location`.
+    async fn set_location(&mut self, latitude: f64, longitude: f64) -> Result<(), DriverError> {
+        match self
+            .mobile(MobileCommand::set_location(self.platform, latitude, longitude))
+            .await
+        {
+            Err(DriverError::Unsupported { .. }) => {
+                let body = json!({"location": {"latitude": latitude, "longitude": longitude, "altitude": 0.0}});
+                self.raw("setLocation", http::Method::POST, "/location", Some(body))
+                    .await
+                    .map(|_| ())
+            }
+            other => other.map(|_| ()),
+        }
+    }
+
+    async fn set_airplane_mode(&mut self, on: bool) -> Result<(), DriverError> {
+        self.airplane_supported("setAirplaneMode")?;
+        self.mobile(MobileCommand::set_airplane_mode(on)).await?;
+        self.virtual_airplane = on;
+        Ok(())
+    }
+
+    async fn airplane_mode(&mut self) -> Result<bool, DriverError> {
+        self.airplane_supported("airplane mode (read)")?;
+        match self.mobile(MobileCommand::get_connectivity()).await {
+            Ok(v) => v
+                .get("airplaneMode")
+                .and_then(Value::as_bool)
+                .ok_or_else(|| DriverError::Command {
+                    command: "mobile: getConnectivity".into(),
+                    message: format!("no airplaneMode in the answer {v}"),
+                }),
+            Err(DriverError::Unsupported { .. }) if self.is_virtual => Ok(self.virtual_airplane),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// iOS: `mobile: setAppearance`. Android: `cmd uimode night yes|no` through `mobile: shell`.
+    async fn set_dark_mode(&mut self, dark: bool) -> Result<(), DriverError> {
+        match self.platform {
+            Platform::Ios => self.mobile(MobileCommand::set_appearance(dark)).await.map(|_| ()),
+            Platform::Android => {
+                let value = if dark { "yes" } else { "no" };
+                self.android_shell("setDarkMode", &["uimode", "night", value])
+                    .await
+                    .map(|_| ())
+            }
+        }
+    }
+
+    async fn dark_mode(&mut self) -> Result<bool, DriverError> {
+        match self.platform {
+            Platform::Ios => {
+                let v = self.mobile(MobileCommand::get_appearance()).await?;
+                match v.get("style").and_then(Value::as_str) {
+                    Some("dark") => Ok(true),
+                    Some("light") => Ok(false),
+                    _ => Err(DriverError::Command {
+                        command: "mobile: getAppearance".into(),
+                        message: format!("expected style dark or light, got {v}"),
+                    }),
+                }
+            }
+            Platform::Android => {
+                let out = self.android_shell("dark mode (read)", &["uimode", "night"]).await?;
+                Ok(crate::host::adb::parse_night_mode(&out)?)
+            }
+        }
+    }
+
+    /// `mobile: pushFile`: iOS simulators add a bare file name to the Photos library; on
+    /// Android the file goes to `/sdcard/Pictures/NAME`, where the gallery lists it once the
+    /// media scanner has seen it (the device's own scan, or the app's: not done here).
+    async fn add_media(&mut self, name: &str, bytes: &[u8]) -> Result<(), DriverError> {
+        let name = crate::host::media_file_name(name)?;
+        let remote = match self.platform {
+            Platform::Ios => name.to_string(),
+            Platform::Android => format!("{}/{name}", crate::host::adb::MEDIA_DIR),
+        };
+        self.mobile(MobileCommand::push_file(&remote, &B64.encode(bytes)))
+            .await
+            .map(|_| ())
+    }
+
+    async fn start_recording(&mut self) -> Result<(), DriverError> {
+        self.raw(
+            "startRecording",
+            http::Method::POST,
+            "/appium/start_recording_screen",
+            Some(json!({})),
+        )
+        .await
+        .map(|_| ())
+    }
+
+    /// The recording, base64 in the answer: an MP4 from real drivers, a GIF from the virtual farm.
+    async fn stop_recording(&mut self) -> Result<Recording, DriverError> {
+        let v = self
+            .raw(
+                "stopRecording",
+                http::Method::POST,
+                "/appium/stop_recording_screen",
+                Some(json!({})),
+            )
+            .await?;
+        let bytes = B64
+            .decode(v.as_str().unwrap_or("").trim())
+            .map_err(|e| DriverError::Command {
+                command: "stopRecording".into(),
+                message: format!("the recording is not base64: {e}"),
+            })?;
+        if bytes.is_empty() {
+            return Err(DriverError::Command {
+                command: "stopRecording".into(),
+                message: "the server returned no video (was a recording running?)".into(),
+            });
+        }
+        Ok(Recording {
+            extension: recording_extension(&bytes),
+            bytes,
+        })
+    }
+
     async fn logs(&mut self) -> Result<Vec<String>, DriverError> {
         let v = self
             .raw(
@@ -506,6 +654,77 @@ impl Device for AppiumDevice {
         self.clicked = None;
         self.driver.quit().await.map_err(|e| classify("delete session", e))
     }
+}
+
+/// Device settings through Appium.
+impl AppiumDevice {
+    /// Real iOS drivers have no airplane mode (capability table); the virtual farm models one.
+    fn airplane_supported(&self, command: &str) -> Result<(), DriverError> {
+        if self.platform == Platform::Android || self.is_virtual {
+            return Ok(());
+        }
+        Err(DriverError::Unsupported {
+            command: command.to_string(),
+            message: support(Driver::Appium, Platform::Ios, Feature::AirplaneMode)
+                .err()
+                .unwrap_or("iOS has no airplane mode that tools can set")
+                .to_string(),
+        })
+    }
+
+    /// `cmd ARGS…` on an Android device through `mobile: shell`, which Appium allows only with
+    /// its `adb_shell` insecure feature: a refusal says how to start Appium.
+    async fn android_shell(&self, command: &str, args: &[&str]) -> Result<String, DriverError> {
+        match self.mobile(MobileCommand::shell("cmd", args)).await {
+            Ok(v) => Ok(match v {
+                Value::String(s) => s,
+                Value::Object(o) => o.get("stdout").and_then(Value::as_str).unwrap_or("").to_string(),
+                other => other.to_string(),
+            }),
+            Err(DriverError::Command { message, .. } | DriverError::Unsupported { message, .. })
+                if message.contains("adb_shell") || message.to_ascii_lowercase().contains("insecure feature") =>
+            {
+                Err(DriverError::Unsupported {
+                    command: command.to_string(),
+                    message: format!(
+                        "`cmd {}` runs through mobile: shell, which this Appium server refuses ({message}): \
+                         start Appium with `--allow-insecure uiautomator2:adb_shell`, or use backend appium+host",
+                        args.join(" ")
+                    ),
+                })
+            }
+            Err(e) => Err(e),
+        }
+    }
+}
+
+/// The W3C actions of a one-finger drag.
+pub fn swipe_actions(from: (i32, i32), to: (i32, i32), duration_ms: u64) -> Value {
+    json!({"actions": [{
+        "type": "pointer", "id": "finger1", "parameters": {"pointerType": "touch"},
+        "actions": [
+            {"type": "pointerMove", "duration": 0, "x": from.0, "y": from.1, "origin": "viewport"},
+            {"type": "pointerDown", "button": 0},
+            {"type": "pointerMove", "duration": duration_ms, "x": to.0, "y": to.1, "origin": "viewport"},
+            {"type": "pointerUp", "button": 0}
+        ]
+    }]})
+}
+
+/// The request that sets `orientation`: `/orientation` knows portrait and landscape (left),
+/// `/rotation` the others by their z angle.
+pub fn orientation_request(orientation: Orientation) -> (&'static str, Value) {
+    match orientation {
+        Orientation::Portrait => ("/orientation", json!({"orientation": "PORTRAIT"})),
+        Orientation::LandscapeLeft => ("/orientation", json!({"orientation": "LANDSCAPE"})),
+        Orientation::UpsideDown => ("/rotation", json!({"x": 0, "y": 0, "z": 180})),
+        Orientation::LandscapeRight => ("/rotation", json!({"x": 0, "y": 0, "z": 270})),
+    }
+}
+
+/// A recording's file extension by its first bytes: the virtual farm answers GIFs.
+pub fn recording_extension(bytes: &[u8]) -> &'static str {
+    if bytes.starts_with(b"GIF8") { "gif" } else { "mp4" }
 }
 
 /// expo-secure-store entries of a `SecureStore.xml` pulled from the device (see

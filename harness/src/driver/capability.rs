@@ -148,8 +148,10 @@ pub fn support(driver: Driver, platform: Platform, feature: Feature) -> Result<&
         (D::Adb, P::Android, F::Media) => Ok("adb push + media scan"),
         (D::Adb, P::Android, F::Recording) => Ok("screenrecord"),
         (D::Adb, P::Android, F::Screenshot) => Ok("screencap -p"),
+        // appium+host: Appium for the screen, gestures and orientation, the host tools for the rest.
+        (D::AppiumAndHost, _, F::Screen | F::Screenshot) => Ok("Appium"),
+        (D::AppiumAndHost, _, F::Gestures) => Ok("W3C pointer actions"),
         (D::AppiumAndHost, _, F::Orientation) => Ok("Appium /orientation and /rotation"),
-        (D::AppiumAndHost, _, F::Screen | F::Gestures | F::Screenshot) => Ok("Appium"),
         (D::AppiumAndHost, P::Ios, f) => support(D::Simctl, P::Ios, f),
         (D::AppiumAndHost, P::Android, f) => support(D::Adb, P::Android, f),
         (D::Appium, _, F::Screen | F::Screenshot) => Ok("Appium"),
@@ -312,6 +314,23 @@ mod tests {
         for f in Feature::ALL {
             assert!(support(Driver::Adb, Platform::Android, f).is_ok(), "{f:?}");
         }
+        // appium+host drives the screen through Appium on both platforms, the settings through
+        // the host tool.
+        for p in [Platform::Ios, Platform::Android] {
+            assert_eq!(support(Driver::AppiumAndHost, p, Feature::Gestures), Ok("W3C pointer actions"));
+            assert_eq!(
+                support(Driver::AppiumAndHost, p, Feature::Orientation),
+                Ok("Appium /orientation and /rotation")
+            );
+        }
+        assert_eq!(
+            support(Driver::AppiumAndHost, Platform::Android, Feature::Appearance),
+            Ok("cmd uimode night")
+        );
+        assert_eq!(
+            support(Driver::AppiumAndHost, Platform::Ios, Feature::Location),
+            Ok("simctl location set")
+        );
     }
 
     #[test]

@@ -1,11 +1,13 @@
-//! `backend: appium+host`: Appium for what it does (the screen, the app's lifecycle), the
-//! host tools for what it cannot do well: secure storage (the simulator keychain database,
-//! `run-as` SecureStore.xml), clearing the keychain (`simctl keychain reset`, or deleting
-//! SecureStore.xml through `run-as`), and the app's
-//! JS log (`log stream`, `logcat`).
+//! `backend: appium+host`: Appium for what it does (the screen, gestures, orientation, the
+//! app's lifecycle), the host tools for what it cannot do well: secure storage (the simulator
+//! keychain database, `run-as` SecureStore.xml), clearing the keychain (`simctl keychain
+//! reset`, or deleting SecureStore.xml through `run-as`), the app's JS log (`log stream`,
+//! `logcat`), and the device settings the capability table gives to them: location,
+//! appearance, media, recording and (Android) airplane mode.
 
-use crate::driver::{Device, DriverError, StorageRead};
-use crate::flow::model::Permission;
+use crate::driver::capability::Feature;
+use crate::driver::{Device, DriverError, Recording, StorageRead};
+use crate::flow::model::{Orientation, Permission};
 use crate::platform::Platform;
 
 /// A device seen through two backends.
@@ -14,6 +16,19 @@ pub struct Hybrid {
     pub ui: Box<dyn Device>,
     /// The host backend of the same device.
     pub host: Box<dyn Device>,
+}
+
+impl Hybrid {
+    /// The half that does `feature`, as the capability table has it for `appium+host`: Appium
+    /// for the screen, gestures and orientation; the host tools (adb, simctl) for the device
+    /// settings. Where the host tool cannot (iOS airplane mode), its answer says why.
+    fn side(&mut self, feature: Feature) -> &mut Box<dyn Device> {
+        let by_host = !matches!(
+            feature,
+            Feature::Screen | Feature::Gestures | Feature::Orientation | Feature::Screenshot
+        );
+        if by_host { &mut self.host } else { &mut self.ui }
+    }
 }
 
 #[async_trait::async_trait]
@@ -104,6 +119,36 @@ impl Device for Hybrid {
     }
     async fn logs(&mut self) -> Result<Vec<String>, DriverError> {
         self.host.logs().await
+    }
+    async fn swipe(&mut self, from: (i32, i32), to: (i32, i32), duration_ms: u64) -> Result<(), DriverError> {
+        self.ui.swipe(from, to, duration_ms).await
+    }
+    async fn set_orientation(&mut self, orientation: Orientation) -> Result<(), DriverError> {
+        self.ui.set_orientation(orientation).await
+    }
+    async fn set_location(&mut self, latitude: f64, longitude: f64) -> Result<(), DriverError> {
+        self.side(Feature::Location).set_location(latitude, longitude).await
+    }
+    async fn set_airplane_mode(&mut self, on: bool) -> Result<(), DriverError> {
+        self.side(Feature::AirplaneMode).set_airplane_mode(on).await
+    }
+    async fn airplane_mode(&mut self) -> Result<bool, DriverError> {
+        self.side(Feature::AirplaneMode).airplane_mode().await
+    }
+    async fn set_dark_mode(&mut self, dark: bool) -> Result<(), DriverError> {
+        self.side(Feature::Appearance).set_dark_mode(dark).await
+    }
+    async fn dark_mode(&mut self) -> Result<bool, DriverError> {
+        self.side(Feature::Appearance).dark_mode().await
+    }
+    async fn add_media(&mut self, name: &str, bytes: &[u8]) -> Result<(), DriverError> {
+        self.side(Feature::Media).add_media(name, bytes).await
+    }
+    async fn start_recording(&mut self) -> Result<(), DriverError> {
+        self.side(Feature::Recording).start_recording().await
+    }
+    async fn stop_recording(&mut self) -> Result<Recording, DriverError> {
+        self.side(Feature::Recording).stop_recording().await
     }
     async fn quit(self: Box<Self>) -> Result<(), DriverError> {
         let host = self.host.quit().await;

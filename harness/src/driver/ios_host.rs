@@ -18,9 +18,10 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use crate::driver::{Device, DriverError, SetupError, StorageRead};
-use crate::flow::model::Permission;
-use crate::host::command::{Cmd, LineStream};
+use crate::driver::capability::{Driver, Feature, support};
+use crate::driver::{Device, DriverError, Recording, SetupError, StorageRead};
+use crate::flow::model::{Orientation, Permission};
+use crate::host::command::{Background, Cmd, HostError, LineStream};
 use crate::host::{keychain, simctl};
 use crate::platform::Platform;
 use crate::profile::device::SimulatorRef;
@@ -65,8 +66,13 @@ pub struct IosHost {
     backgrounded: bool,
     log: Option<LineStream>,
     shots: u64,
-    /// A private folder (mode 0700, created fresh) for `simctl io screenshot` files.
+    /// A private folder (mode 0700, created fresh) for `simctl io screenshot` files, media
+    /// handed to `addmedia` and recordings.
     shot_dir: PathBuf,
+    /// The `xcrun` program to run (`xcrun` on PATH, unless opened with [`IosHost::open_with`]).
+    program: String,
+    /// The `recordVideo` running since `startRecording`, and its file.
+    recording: Option<(Background, PathBuf)>,
 }
 
 impl Drop for IosHost {
@@ -94,9 +100,6 @@ fn private_dir() -> Result<PathBuf, DriverError> {
     Ok(dir)
 }
 
-fn xcrun(args: Vec<String>) -> Cmd {
-    Cmd::new("xcrun", args)
-}
 
 fn unsupported(what: &str) -> DriverError {
     DriverError::Unsupported {
@@ -115,6 +118,18 @@ impl IosHost {
         bundle_id: &str,
         names: StorageNames,
     ) -> Result<IosHost, DriverError> {
+        Self::open_with("xcrun", device, os_version, bundle_id, names).await
+    }
+
+    /// [`IosHost::open`] with another `xcrun` program (a path, for tests).
+    pub async fn open_with(
+        program: &str,
+        device: &SimulatorRef,
+        os_version: Option<&str>,
+        bundle_id: &str,
+        names: StorageNames,
+    ) -> Result<IosHost, DriverError> {
+        let xcrun = |args: Vec<String>| Cmd::new(program, args);
         if bundle_id.is_empty() {
             return Err(SetupError::NoAppId { field: "ios.bundleId" }.into());
         }
@@ -141,7 +156,13 @@ impl IosHost {
             log,
             shots: 0,
             shot_dir: private_dir()?,
+            program: program.to_string(),
+            recording: None,
         })
+    }
+
+    fn xcrun(&self, args: Vec<String>) -> Cmd {
+        Cmd::new(&self.program, args)
     }
 
     /// The keychain database of this simulator.
@@ -150,7 +171,7 @@ impl IosHost {
     }
 
     async fn pid(&self) -> Result<Option<u32>, DriverError> {
-        let out = xcrun(simctl::launchctl_list_args(&self.udid))
+        let out = self.xcrun(simctl::launchctl_list_args(&self.udid))
             .run_async(TIMEOUT)
             .await?;
         Ok(simctl::parse_launchctl_pid(&out.stdout_text(), &self.bundle_id))
@@ -168,7 +189,7 @@ impl IosHost {
             .flat_map(|(k, v)| [format!("-{k}"), v.clone()])
             .collect();
         let argv: Vec<&str> = argv.iter().map(String::as_str).collect();
-        let out = xcrun(simctl::launch_args(&self.udid, &self.bundle_id, false, &argv))
+        let out = self.xcrun(simctl::launch_args(&self.udid, &self.bundle_id, false, &argv))
             .run_async(TIMEOUT)
             .await?;
         simctl::parse_launch_pid(&out.stdout_text())?;
@@ -235,7 +256,7 @@ impl Device for IosHost {
         self.shots += 1;
         let path = self.shot_dir.join(format!("{}.png", self.shots));
         let path_text = path.display().to_string();
-        xcrun(simctl::screenshot_png_args(&self.udid, &path_text))
+        self.xcrun(simctl::screenshot_png_args(&self.udid, &path_text))
             .run_async(TIMEOUT)
             .await?;
         // A screenshot file is small: read in place rather than on the blocking pool.
@@ -283,7 +304,7 @@ impl Device for IosHost {
                 Permission::Deny => "revoke",
                 Permission::Unset => "reset",
             };
-            xcrun(simctl::privacy_args(&self.udid, action, service, &self.bundle_id))
+            self.xcrun(simctl::privacy_args(&self.udid, action, service, &self.bundle_id))
                 .run_async(TIMEOUT)
                 .await?;
         }
@@ -291,7 +312,7 @@ impl Device for IosHost {
     }
 
     async fn terminate_app(&mut self) -> Result<bool, DriverError> {
-        match xcrun(simctl::terminate_args(&self.udid, &self.bundle_id))
+        match self.xcrun(simctl::terminate_args(&self.udid, &self.bundle_id))
             .run_async(TIMEOUT)
             .await
         {
@@ -319,7 +340,7 @@ impl Device for IosHost {
     }
 
     async fn clear_keychain(&mut self) -> Result<(), DriverError> {
-        xcrun(simctl::keychain_reset_args(&self.udid))
+        self.xcrun(simctl::keychain_reset_args(&self.udid))
             .run_async(TIMEOUT)
             .await
             .map(|_| ())
@@ -328,7 +349,7 @@ impl Device for IosHost {
 
     async fn background(&mut self, seconds: f64) -> Result<(), DriverError> {
         // simctl has no home button: bringing another app to the front backgrounds ours.
-        xcrun(simctl::launch_args(&self.udid, "com.apple.Preferences", false, &[]))
+        self.xcrun(simctl::launch_args(&self.udid, "com.apple.Preferences", false, &[]))
             .run_async(TIMEOUT)
             .await?;
         self.backgrounded = true;
@@ -346,7 +367,7 @@ impl Device for IosHost {
     }
 
     async fn open_link(&mut self, url: &str) -> Result<(), DriverError> {
-        xcrun(simctl::openurl_args(&self.udid, url))
+        self.xcrun(simctl::openurl_args(&self.udid, url))
             .run_async(TIMEOUT)
             .await
             .map(|_| ())
@@ -379,12 +400,146 @@ impl Device for IosHost {
         })
     }
 
+    async fn swipe(&mut self, _from: (i32, i32), _to: (i32, i32), _duration_ms: u64) -> Result<(), DriverError> {
+        Err(not_in_table("swipe", Feature::Gestures))
+    }
+
+    async fn set_orientation(&mut self, _orientation: Orientation) -> Result<(), DriverError> {
+        Err(not_in_table("setOrientation", Feature::Orientation))
+    }
+
+    async fn set_location(&mut self, latitude: f64, longitude: f64) -> Result<(), DriverError> {
+        self.xcrun(simctl::location_set_args(&self.udid, latitude, longitude))
+            .run_async(TIMEOUT)
+            .await?;
+        Ok(())
+    }
+
+    async fn set_airplane_mode(&mut self, _on: bool) -> Result<(), DriverError> {
+        Err(not_in_table("setAirplaneMode", Feature::AirplaneMode))
+    }
+
+    async fn airplane_mode(&mut self) -> Result<bool, DriverError> {
+        Err(not_in_table("airplane mode (read)", Feature::AirplaneMode))
+    }
+
+    async fn set_dark_mode(&mut self, dark: bool) -> Result<(), DriverError> {
+        self.xcrun(simctl::appearance_args(&self.udid, Some(dark)))
+            .run_async(TIMEOUT)
+            .await?;
+        Ok(())
+    }
+
+    async fn dark_mode(&mut self) -> Result<bool, DriverError> {
+        let out = self
+            .xcrun(simctl::appearance_args(&self.udid, None))
+            .run_async(TIMEOUT)
+            .await?;
+        Ok(simctl::parse_appearance(&out.stdout_text())?)
+    }
+
+    /// `simctl addmedia` of a private copy named as the flow names it (simctl tells photos
+    /// from videos by the extension); the copy is deleted afterwards.
+    async fn add_media(&mut self, name: &str, bytes: &[u8]) -> Result<(), DriverError> {
+        let name = crate::host::media_file_name(name)?;
+        let dir = crate::host::PrivateDir::new("harness-simctl-media").map_err(|source| DriverError::Io {
+            action: "create a private folder for",
+            path: std::env::temp_dir(),
+            source,
+        })?;
+        let file = dir.path().join(name);
+        std::fs::write(&file, bytes).map_err(|source| DriverError::Io {
+            action: "write",
+            path: file.clone(),
+            source,
+        })?;
+        self.xcrun(simctl::addmedia_args(&self.udid, &file.display().to_string()))
+            .run_async(TIMEOUT)
+            .await?;
+        Ok(())
+    }
+
+    /// `simctl io recordVideo` in the background, until `stopRecording`.
+    async fn start_recording(&mut self) -> Result<(), DriverError> {
+        if self.recording.is_some() {
+            return Err(DriverError::Command {
+                command: "startRecording".into(),
+                message: "a recording is already running: stopRecording first".into(),
+            });
+        }
+        self.shots += 1;
+        let file = self.shot_dir.join(format!("recording-{}.mp4", self.shots));
+        let mut bg = self
+            .xcrun(simctl::record_video_args(&self.udid, &file.display().to_string()))
+            .spawn_background()?;
+        // Until simctl says it records (or fails: a shut-down simulator, a bad codec).
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+        loop {
+            if bg.has_exited() {
+                let command = bg.display().to_string();
+                let out = bg.finish(Duration::from_secs(1)).await?;
+                return Err(HostError::Failed {
+                    command,
+                    status: out.status,
+                    stderr: out.stderr,
+                }
+                .into());
+            }
+            if file.exists()
+                || bg.stderr_so_far().contains("Recording started")
+                || tokio::time::Instant::now() >= deadline
+            {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        self.recording = Some((bg, file));
+        Ok(())
+    }
+
+    /// Interrupts `recordVideo` (SIGINT: it finishes the file) and reads the file back.
+    async fn stop_recording(&mut self) -> Result<Recording, DriverError> {
+        let Some((bg, file)) = self.recording.take() else {
+            return Err(DriverError::Command {
+                command: "stopRecording".into(),
+                message: "no recording is running: startRecording first".into(),
+            });
+        };
+        let command = bg.display().to_string();
+        let out = bg.interrupt(Duration::from_secs(30)).await?;
+        let bytes = std::fs::read(&file);
+        let _ = std::fs::remove_file(&file);
+        match bytes {
+            Ok(bytes) if !bytes.is_empty() => Ok(Recording {
+                bytes,
+                extension: "mp4",
+            }),
+            _ => Err(HostError::Failed {
+                command,
+                status: out.status,
+                stderr: format!("no video was written to {}: {}", file.display(), out.stderr.trim()),
+            }
+            .into()),
+        }
+    }
+
     async fn logs(&mut self) -> Result<Vec<String>, DriverError> {
         Ok(self.log.as_ref().map(LineStream::drain).unwrap_or_default())
     }
 
     async fn quit(self: Box<Self>) -> Result<(), DriverError> {
         Ok(())
+    }
+}
+
+/// An operation the capability table says simctl cannot do, with the table's reason.
+fn not_in_table(command: &str, feature: Feature) -> DriverError {
+    match support(Driver::Simctl, Platform::Ios, feature) {
+        Err(why) => DriverError::Unsupported {
+            command: command.to_string(),
+            message: why.to_string(),
+        },
+        Ok(_) => crate::driver::unsupported(command),
     }
 }
 

@@ -92,6 +92,52 @@ impl MobileCommand {
     pub fn hide_keyboard() -> Self {
         cmd("hideKeyboard", Map::new())
     }
+    /// The simulated GPS location: XCUITest `setSimulatedLocation`, UiAutomator2 `setGeolocation`.
+    pub fn set_location(platform: Platform, latitude: f64, longitude: f64) -> Self {
+        let mut m = Map::new();
+        m.insert("latitude".into(), json!(latitude));
+        m.insert("longitude".into(), json!(longitude));
+        match platform {
+            Platform::Ios => cmd("setSimulatedLocation", m),
+            Platform::Android => cmd("setGeolocation", m),
+        }
+    }
+    /// Airplane mode (UiAutomator2; the virtual farm also on iOS).
+    pub fn set_airplane_mode(on: bool) -> Self {
+        let mut m = Map::new();
+        m.insert("airplaneMode".into(), json!(on));
+        cmd("setConnectivity", m)
+    }
+    /// `{wifi, data, airplaneMode}` (UiAutomator2).
+    pub fn get_connectivity() -> Self {
+        cmd("getConnectivity", Map::new())
+    }
+    /// XCUITest's appearance: `style` `dark` or `light`.
+    pub fn set_appearance(dark: bool) -> Self {
+        let mut m = Map::new();
+        m.insert("style".into(), json!(if dark { "dark" } else { "light" }));
+        cmd("setAppearance", m)
+    }
+    /// `{style}` (XCUITest).
+    pub fn get_appearance() -> Self {
+        cmd("getAppearance", Map::new())
+    }
+    /// A device shell command (UiAutomator2; needs Appium's `uiautomator2:adb_shell` insecure
+    /// feature). Appium passes `command` and `args` to `adb shell` itself.
+    pub fn shell(command: &str, args: &[&str]) -> Self {
+        let mut m = Map::new();
+        m.insert("command".into(), json!(command));
+        m.insert("args".into(), json!(args));
+        cmd("shell", m)
+    }
+    /// Writes `payload` (base64) to `remotePath`: on XCUITest simulators a bare file name adds
+    /// a photo or video to the Photos library; on Android a path on the device.
+    pub fn push_file(remote_path: &str, payload_base64: &str) -> Self {
+        let mut m = Map::new();
+        m.insert("remotePath".into(), json!(remote_path));
+        m.insert("payload".into(), json!(payload_base64));
+        cmd("pushFile", m)
+    }
     pub fn virtual_secure_store() -> Self {
         cmd("virtualSecureStore", Map::new())
     }
@@ -118,5 +164,15 @@ mod tests {
             MobileCommand::launch_app(Platform::Ios, "a").script(),
             "mobile: launchApp"
         );
+        let ios = MobileCommand::set_location(Platform::Ios, 52.5, 4.9);
+        assert_eq!(ios.method, "setSimulatedLocation");
+        assert_eq!(Value::Object(ios.args), json!({"latitude": 52.5, "longitude": 4.9}));
+        assert_eq!(MobileCommand::set_location(Platform::Android, 1.0, 2.0).method, "setGeolocation");
+        assert_eq!(
+            Value::Object(MobileCommand::shell("cmd", &["uimode", "night", "yes"]).args),
+            json!({"command": "cmd", "args": ["uimode", "night", "yes"]})
+        );
+        assert_eq!(MobileCommand::set_appearance(true).args["style"], "dark");
+        assert_eq!(MobileCommand::set_airplane_mode(true).args["airplaneMode"], true);
     }
 }

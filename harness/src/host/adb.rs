@@ -617,6 +617,169 @@ pub fn is_no_such_file(text: &str) -> bool {
     text.contains("No such file or directory")
 }
 
+/// `input swipe X1 Y1 X2 Y2 MS`: a drag in screen pixels.
+pub fn input_swipe_args(serial: &str, from: (i32, i32), to: (i32, i32), duration_ms: u64) -> Vec<String> {
+    let n = [from.0, from.1, to.0, to.1].map(|v| v.to_string());
+    let ms = duration_ms.to_string();
+    adb_shell_args(serial, &["input", "swipe", &n[0], &n[1], &n[2], &n[3], &ms])
+}
+
+/// `settings put system accelerometer_rotation 0`: the sensor no longer rotates the screen.
+pub fn fixed_rotation_args(serial: &str) -> Vec<String> {
+    adb_shell_args(serial, &["settings", "put", "system", "accelerometer_rotation", "0"])
+}
+
+/// `settings put system user_rotation N` (0 portrait, 1 landscape left, 2 upside down,
+/// 3 landscape right), with the accelerometer off ([`fixed_rotation_args`]).
+pub fn user_rotation_args(serial: &str, rotation: u8) -> Vec<String> {
+    adb_shell_args(
+        serial,
+        &["settings", "put", "system", "user_rotation", &rotation.to_string()],
+    )
+}
+
+/// `adb -s SERIAL emu geo fix LONGITUDE LATITUDE` (longitude first): the emulator console's
+/// GPS fix. Not a shell command: adb passes the words to the emulator console as they are.
+pub fn geo_fix_args(serial: &str, latitude: f64, longitude: f64) -> Vec<String> {
+    vec![
+        "-s".into(),
+        serial.into(),
+        "emu".into(),
+        "geo".into(),
+        "fix".into(),
+        longitude.to_string(),
+        latitude.to_string(),
+    ]
+}
+
+/// Whether `adb emu` output reports a refusal (`KO: …`); the console answers `OK` otherwise.
+pub fn emu_refusal(output: &str) -> Option<String> {
+    output
+        .lines()
+        .map(str::trim)
+        .find(|l| l.starts_with("KO"))
+        .map(str::to_string)
+}
+
+/// `cmd connectivity airplane-mode [enable|disable]` (Android 11+); without a value it prints
+/// `enabled` or `disabled`.
+pub fn airplane_mode_args(serial: &str, set: Option<bool>) -> Vec<String> {
+    let mut argv = vec!["cmd", "connectivity", "airplane-mode"];
+    if let Some(on) = set {
+        argv.push(if on { "enable" } else { "disable" });
+    }
+    adb_shell_args(serial, &argv)
+}
+
+/// Reads `cmd connectivity airplane-mode`: `enabled` or `disabled`.
+pub fn parse_airplane_mode(output: &str) -> Result<bool, HostError> {
+    match output.trim() {
+        "enabled" => Ok(true),
+        "disabled" => Ok(false),
+        other => Err(parse_err(
+            "cmd connectivity airplane-mode",
+            format!("expected \"enabled\" or \"disabled\", got {other:?}"),
+        )),
+    }
+}
+
+/// `cmd uimode night [yes|no]`; without a value it prints `Night mode: yes|no|auto|custom`.
+pub fn night_mode_args(serial: &str, set: Option<bool>) -> Vec<String> {
+    let mut argv = vec!["cmd", "uimode", "night"];
+    if let Some(dark) = set {
+        argv.push(if dark { "yes" } else { "no" });
+    }
+    adb_shell_args(serial, &argv)
+}
+
+/// Reads `Night mode: yes|no` (from `cmd uimode night`, through adb or Appium's `mobile:
+/// shell`). `auto` and `custom` follow the time of day: neither dark nor light for sure.
+pub fn parse_night_mode(output: &str) -> Result<bool, HostError> {
+    let value = output
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("Night mode:"))
+        .map(str::trim);
+    match value {
+        Some("yes") => Ok(true),
+        Some("no") => Ok(false),
+        Some(other) => Err(parse_err(
+            "cmd uimode night",
+            format!("night mode is {other:?}, which follows the time of day: set it with setDarkMode first"),
+        )),
+        None => Err(parse_err(
+            "cmd uimode night",
+            format!("no \"Night mode:\" line in {output:?}"),
+        )),
+    }
+}
+
+/// Where `addMedia` puts files on Android: the gallery's Pictures folder.
+pub const MEDIA_DIR: &str = "/sdcard/Pictures";
+
+/// `adb -s SERIAL push LOCAL REMOTE`: a file transfer, not a shell command (both paths are
+/// taken literally).
+pub fn push_args(serial: &str, local: &str, remote: &str) -> Vec<String> {
+    vec!["-s".into(), serial.into(), "push".into(), local.into(), remote.into()]
+}
+
+/// `am broadcast -a android.intent.action.MEDIA_SCANNER_SCAN_FILE -d file://PATH`: the
+/// media scanner adds a pushed file to the gallery.
+pub fn media_scan_args(serial: &str, remote: &str) -> Vec<String> {
+    let uri = format!("file://{}", percent_encode_path(remote));
+    adb_shell_args(
+        serial,
+        &[
+            "am",
+            "broadcast",
+            "-a",
+            "android.intent.action.MEDIA_SCANNER_SCAN_FILE",
+            "-d",
+            &uri,
+        ],
+    )
+}
+
+/// A path as a URI path: bytes other than unreserved characters and `/` percent-encoded.
+fn percent_encode_path(path: &str) -> String {
+    let mut out = String::with_capacity(path.len());
+    for b in path.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~/".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// Where `screenrecord` writes on the device while recording.
+pub const RECORDING_PATH: &str = "/sdcard/harness-rec.mp4";
+
+/// `screenrecord --time-limit 180 PATH` (180 s is screenrecord's longest).
+pub fn screenrecord_args(serial: &str, path: &str) -> Vec<String> {
+    adb_shell_args(serial, &["screenrecord", "--time-limit", "180", path])
+}
+
+/// `pidof screenrecord`: whether a recording runs.
+pub fn pidof_screenrecord_args(serial: &str) -> Vec<String> {
+    adb_shell_args(serial, &["pidof", "screenrecord"])
+}
+
+/// `pkill -INT screenrecord`: ends a recording as Ctrl-C does, so it finishes its file.
+pub fn stop_screenrecord_args(serial: &str) -> Vec<String> {
+    adb_shell_args(serial, &["pkill", "-INT", "screenrecord"])
+}
+
+/// `rm -f PATH` on the device.
+pub fn rm_args(serial: &str, path: &str) -> Vec<String> {
+    adb_shell_args(serial, &["rm", "-f", path])
+}
+
+/// Whether bytes are an MP4 / QuickTime file (an `ftyp` box first).
+pub fn is_mp4(bytes: &[u8]) -> bool {
+    bytes.len() >= 8 && &bytes[4..8] == b"ftyp"
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

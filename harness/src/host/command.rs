@@ -427,6 +427,127 @@ impl Cmd {
     }
 }
 
+/// A command left running in the background (a screen recording) until it is told to stop:
+/// [`Background::interrupt`] sends it SIGINT, as Ctrl-C would, so it can finish its file;
+/// [`Background::finish`] waits for it to end by itself. A dropped one is killed.
+#[derive(Debug)]
+pub struct Background {
+    command: String,
+    child: tokio::process::Child,
+    stdout: std::sync::Arc<std::sync::Mutex<Vec<u8>>>,
+    stderr: std::sync::Arc<std::sync::Mutex<Vec<u8>>>,
+    readers: Vec<tokio::task::JoinHandle<()>>,
+}
+
+impl Cmd {
+    /// Starts the command in the background (needs a tokio runtime); its output is collected
+    /// as it comes.
+    pub fn spawn_background(&self) -> Result<Background, HostError> {
+        use tokio::io::AsyncReadExt;
+        let mut command = tokio::process::Command::new(&self.program);
+        command
+            .args(&self.args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true);
+        for (k, v) in &self.env {
+            command.env(k, v);
+        }
+        let mut child = command.spawn().map_err(|e| self.spawn_error(e))?;
+        let sink = |pipe: Option<Box<dyn tokio::io::AsyncRead + Unpin + Send>>| {
+            let buf = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+            let into = buf.clone();
+            let task = tokio::spawn(async move {
+                let Some(mut p) = pipe else { return };
+                let mut chunk = [0u8; 4096];
+                while let Ok(n) = p.read(&mut chunk).await {
+                    if n == 0 {
+                        break;
+                    }
+                    if let Ok(mut b) = into.lock() {
+                        b.extend_from_slice(&chunk[..n]);
+                    }
+                }
+            });
+            (buf, task)
+        };
+        let (stdout, out_task) = sink(child.stdout.take().map(|p| Box::new(p) as _));
+        let (stderr, err_task) = sink(child.stderr.take().map(|p| Box::new(p) as _));
+        Ok(Background {
+            command: self.display(),
+            child,
+            stdout,
+            stderr,
+            readers: vec![out_task, err_task],
+        })
+    }
+}
+
+impl Background {
+    /// The command, for messages.
+    pub fn display(&self) -> &str {
+        &self.command
+    }
+
+    /// What it wrote on stderr so far.
+    pub fn stderr_so_far(&self) -> String {
+        self.stderr
+            .lock()
+            .map(|b| String::from_utf8_lossy(&b).into_owned())
+            .unwrap_or_default()
+    }
+
+    /// Whether it has ended.
+    pub fn has_exited(&mut self) -> bool {
+        !matches!(self.child.try_wait(), Ok(None))
+    }
+
+    /// Sends SIGINT, then waits up to `timeout` for it to end ([`Background::finish`]).
+    pub async fn interrupt(mut self, timeout: Duration) -> Result<CmdOutput, HostError> {
+        if let (false, Some(pid)) = (self.has_exited(), self.child.id()) {
+            let _ = tokio::process::Command::new("kill")
+                .args(["-INT", &pid.to_string()])
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .status()
+                .await;
+        }
+        self.finish(timeout).await
+    }
+
+    /// Waits up to `timeout` for it to end and returns what it wrote, whatever its exit
+    /// status; one that is still running then is killed ([`HostError::Timeout`]).
+    pub async fn finish(mut self, timeout: Duration) -> Result<CmdOutput, HostError> {
+        let status = match tokio::time::timeout(timeout, self.child.wait()).await {
+            Ok(Ok(status)) => status,
+            Ok(Err(source)) => {
+                return Err(HostError::Wait {
+                    command: self.command.clone(),
+                    source,
+                });
+            }
+            Err(_) => {
+                let _ = self.child.kill().await;
+                return Err(HostError::Timeout {
+                    command: self.command.clone(),
+                    timeout,
+                });
+            }
+        };
+        // The pipes close with the process (unless a grandchild holds them: then what came).
+        for task in std::mem::take(&mut self.readers) {
+            let _ = tokio::time::timeout(Duration::from_millis(500), task).await;
+        }
+        let take = |b: &std::sync::Arc<std::sync::Mutex<Vec<u8>>>| b.lock().map(|mut b| std::mem::take(&mut *b)).unwrap_or_default();
+        Ok(CmdOutput {
+            status: status.code(),
+            stdout: take(&self.stdout),
+            stderr: String::from_utf8_lossy(&take(&self.stderr)).into_owned(),
+        })
+    }
+}
+
 /// A background command whose stdout lines are collected (`logcat`, `log stream`). The
 /// process is killed when the stream is dropped.
 #[derive(Debug)]

@@ -146,6 +146,52 @@ fn yaml_scalar(s: &str) -> String {
     }
 }
 
+/// A new folder only this user can read (mode 0700), under the system's temporary folder,
+/// removed with everything in it when dropped: where host backends put the files they hand
+/// to a tool (media for `adb push` / `simctl addmedia`, recordings, screenshots).
+#[derive(Debug)]
+pub struct PrivateDir {
+    path: std::path::PathBuf,
+}
+
+impl PrivateDir {
+    pub fn new(prefix: &str) -> std::io::Result<PrivateDir> {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or(0);
+        let path = std::env::temp_dir().join(format!("{prefix}-{}-{nanos}", std::process::id()));
+        let mut builder = std::fs::DirBuilder::new();
+        #[cfg(unix)]
+        std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+        // `create` (not `create_all`) fails when the path exists, so nothing planted there is used.
+        builder.create(&path)?;
+        Ok(PrivateDir { path })
+    }
+
+    pub fn path(&self) -> &std::path::Path {
+        &self.path
+    }
+}
+
+impl Drop for PrivateDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.path);
+    }
+}
+
+/// The file name `addMedia` gives a media file on the device: the last component of `name`,
+/// which must be a plain file name (no `..`, no control characters, not hidden).
+pub fn media_file_name(name: &str) -> Result<&str, HostError> {
+    let base = name.rsplit(['/', '\\']).next().unwrap_or(name);
+    if base.is_empty() || base.starts_with('.') || base.chars().any(char::is_control) {
+        return Err(HostError::Invalid {
+            what: format!("{name:?} is not a media file name"),
+        });
+    }
+    Ok(base)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

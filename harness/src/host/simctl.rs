@@ -249,6 +249,44 @@ pub fn log_stream_args(udid: &str, process: Option<&str>) -> Vec<String> {
     ])
 }
 
+/// `location UDID set LAT,LON`: the simulated location.
+pub fn location_set_args(udid: &str, latitude: f64, longitude: f64) -> Vec<String> {
+    simctl(&["location", udid, "set", &format!("{latitude},{longitude}")])
+}
+
+/// `ui UDID appearance [dark|light]`; without a value it prints `dark` or `light`.
+pub fn appearance_args(udid: &str, set: Option<bool>) -> Vec<String> {
+    let mut args = simctl(&["ui", udid, "appearance"]);
+    if let Some(dark) = set {
+        args.push(if dark { "dark" } else { "light" }.to_string());
+    }
+    args
+}
+
+/// Reads `simctl ui UDID appearance`: `dark` or `light` (`unsupported` before iOS 13,
+/// `unknown` while the simulator boots).
+pub fn parse_appearance(output: &str) -> Result<bool, HostError> {
+    match output.trim() {
+        "dark" => Ok(true),
+        "light" => Ok(false),
+        other => Err(HostError::Parse {
+            command: "xcrun simctl ui appearance".into(),
+            what: format!("expected \"dark\" or \"light\", got {other:?}"),
+        }),
+    }
+}
+
+/// `addmedia UDID FILE`: a photo or video into the Photos library (by its extension).
+pub fn addmedia_args(udid: &str, file: &str) -> Vec<String> {
+    simctl(&["addmedia", udid, file])
+}
+
+/// `io UDID recordVideo --codec=h264 --force FILE`: records until interrupted (SIGINT), then
+/// finishes FILE (an .mp4).
+pub fn record_video_args(udid: &str, file: &str) -> Vec<String> {
+    simctl(&["io", udid, "recordVideo", "--codec=h264", "--force", file])
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
