@@ -100,7 +100,6 @@ fn private_dir() -> Result<PathBuf, DriverError> {
     Ok(dir)
 }
 
-
 fn unsupported(what: &str) -> DriverError {
     DriverError::Unsupported {
         command: what.to_string(),
@@ -171,7 +170,8 @@ impl IosHost {
     }
 
     async fn pid(&self) -> Result<Option<u32>, DriverError> {
-        let out = self.xcrun(simctl::launchctl_list_args(&self.udid))
+        let out = self
+            .xcrun(simctl::launchctl_list_args(&self.udid))
             .run_async(TIMEOUT)
             .await?;
         Ok(simctl::parse_launchctl_pid(&out.stdout_text(), &self.bundle_id))
@@ -189,7 +189,8 @@ impl IosHost {
             .flat_map(|(k, v)| [format!("-{k}"), v.clone()])
             .collect();
         let argv: Vec<&str> = argv.iter().map(String::as_str).collect();
-        let out = self.xcrun(simctl::launch_args(&self.udid, &self.bundle_id, false, &argv))
+        let out = self
+            .xcrun(simctl::launch_args(&self.udid, &self.bundle_id, false, &argv))
             .run_async(TIMEOUT)
             .await?;
         simctl::parse_launch_pid(&out.stdout_text())?;
@@ -312,7 +313,8 @@ impl Device for IosHost {
     }
 
     async fn terminate_app(&mut self) -> Result<bool, DriverError> {
-        match self.xcrun(simctl::terminate_args(&self.udid, &self.bundle_id))
+        match self
+            .xcrun(simctl::terminate_args(&self.udid, &self.bundle_id))
             .run_async(TIMEOUT)
             .await
         {

@@ -141,7 +141,7 @@ impl<'a> Executor<'a> {
 
     /// `scrollUntilVisible`: scrolls towards `direction` (DOWN: to what is below) until the
     /// element shows with `visibility_percentage` of it on screen (and, with `center_element`,
-    /// its centre in the middle fifth of the screen), or `timeout` of device time passes.
+    /// its centre in the middle fifth of the screen), or `timeout` (real time) passes.
     #[allow(clippy::too_many_arguments)]
     pub(crate) async fn scroll_until_visible(
         &mut self,
@@ -157,7 +157,9 @@ impl<'a> Executor<'a> {
         let center = center.unwrap_or(false);
         let timeout = timeout.unwrap_or(SCROLL_UNTIL_VISIBLE_TIMEOUT);
         let ms = scroll_duration(speed.unwrap_or(SCROLL_SPEED));
-        let deadline = self.deadline(timeout).await;
+        // Real time: the scrolling is the harness's own work, which a virtual device's faster
+        // clock must not cut short.
+        let deadline = self.wall_deadline(timeout);
         let mut scrolls = 0u32;
         loop {
             let last = self.expired(&deadline).await;

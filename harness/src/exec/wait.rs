@@ -147,6 +147,16 @@ impl<'a> Executor<'a> {
         }
     }
 
+    /// A deadline of `d` of real time, whatever the device's clock: for loops whose pace is
+    /// the harness's own work (scrolling), not the app's.
+    pub(crate) fn wall_deadline(&self, d: Duration) -> Deadline {
+        Deadline {
+            real: self.now() + d,
+            within_ms: d.as_millis() as u64,
+            device_start: None,
+        }
+    }
+
     /// Whether the wait is over: the real deadline passed and, on devices with their own
     /// clock, that much device time passed too.
     pub(crate) async fn expired(&mut self, d: &Deadline) -> bool {

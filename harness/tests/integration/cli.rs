@@ -32,7 +32,7 @@ fn shipped_flows_and_profiles_are_valid() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(
-        text.contains("checked 7 flows, 1 app profiles, 15 device profiles: 0 errors, 0 warnings"),
+        text.contains("checked 11 flows, 1 app profiles, 15 device profiles: 0 errors, 0 warnings"),
         "{text}"
     );
 }
