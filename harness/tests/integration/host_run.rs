@@ -563,17 +563,42 @@ fn ios_host_alone_cannot_drive_the_screen_and_says_what_to_use() {
     rules.push(json!({"match": format!("simctl boot {UDID}"), "set": {"booted": true}}));
     rules.push(json!({"match": format!("simctl bootstatus {UDID} -b"), "when": {"booted": true},
         "stdout": "Monitoring boot status for iPhone 16 (5A1B2C3D-0000-4000-8000-0000000000AA).\nDevice already booted, nothing to do.\n"}));
+    rules.push(json!({"match": format!("simctl launch {UDID} {PKG}$"), "stdout": format!("{PKG}: 4242\n")}));
     let sb = Sandbox::new(adb_rules(), xcrun);
     let farm = Farm::start();
     create_keychain(&sb);
     let ios = ios_profile(&sb, &farm, "host");
+    // session-restore taps and types: refused before anything starts, at the first screen step.
     let out = sb.run(&[&ios]);
-    assert_eq!(out.status.code(), Some(3), "{}", String::from_utf8_lossy(&out.stderr));
+    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("appium+host") && stderr.contains("sign-in.yaml:"),
+        "{stderr}"
+    );
+    assert!(
+        !sb.calls()
+            .iter()
+            .any(|(t, a)| t == "xcrun" && a.join(" ").contains("boot")),
+        "nothing started"
+    );
+    // A flow of lifecycle steps runs on simctl alone: the simulator is booted first.
+    let flow = sb.write(
+        "flows/lifecycle.yaml",
+        "appId: com.harness.clerkconvex\n---\n- launchApp: {stopApp: false}\n",
+    );
+    let reports = sb.path("reports");
+    let args = [
+        "run",
+        flow.to_str().unwrap(),
+        "-d",
+        ios.to_str().unwrap(),
+        "--reports",
+        reports.to_str().unwrap(),
+    ];
+    let out = sb.command(&args).output().unwrap();
     let r = sb.results();
-    let case = &r["cases"][0];
-    assert_eq!(case["outcome"], "error");
-    let message = case["message"].as_str().unwrap();
-    assert!(message.contains("appium+host"), "{message}");
+    assert_eq!(out.status.code(), Some(0), "{}", r["cases"][0]["message"]);
     let xcrun: Vec<String> = sb
         .calls()
         .into_iter()
