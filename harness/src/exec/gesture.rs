@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use crate::driver::hierarchy::Bounds;
 use crate::exec::describe::describe_selector;
+use crate::exec::wait::Hit;
 use crate::exec::{Executor, StepError};
 use crate::flow::model::{Coord, Direction, Point, Selector, Step, Swipe, SwipeKind, Tap, TapTarget};
 
@@ -222,19 +223,42 @@ impl<'a> Executor<'a> {
                         timeout.as_secs()
                     )));
                 };
+                let hit = if t.wait_until_visible == Some(true) {
+                    self.wait_fully_on_screen(s, hit, timeout).await?
+                } else {
+                    hit
+                };
                 match (&t.target, &hit.xpath) {
                     // A source without geometry (e.g. Appium's fake driver): click the element.
                     (TapTarget::Element(_), Some(xpath)) => {
                         for _ in 0..times {
                             self.device.click_xpath(xpath).await?;
                         }
-                        return Ok(());
+                        return self.settle_after_tap(t).await;
                     }
                     (TapTarget::ElementPoint(_, p), _) => resolve_point(p, hit.bounds),
                     _ => hit.center,
                 }
             }
         };
+        let before = match t.retry_tap_if_no_change {
+            Some(true) => Some(self.device.source().await?),
+            _ => None,
+        };
+        self.touch(x, y, hold_ms, times, t).await?;
+        // `retryTapIfNoChange`: a tap the screen did not react to (it did not change once it
+        // settled) is made once more.
+        if let Some(before) = before {
+            self.wait_for_animation(Some(RETRY_SETTLE)).await?;
+            if self.device.source().await? == before {
+                self.touch(x, y, hold_ms, times, t).await?;
+            }
+        }
+        self.settle_after_tap(t).await
+    }
+
+    /// `times` touches at (x, y), `delayMs` apart.
+    async fn touch(&mut self, x: i32, y: i32, hold_ms: u64, times: u32, t: &Tap) -> Result<(), StepError> {
         let delay = t.delay_ms.map_or(REPEAT_DELAY, |ms| Duration::from_millis(ms as u64));
         for i in 0..times {
             if i > 0 {
@@ -244,7 +268,44 @@ impl<'a> Executor<'a> {
         }
         Ok(())
     }
+
+    /// `waitToSettleTimeoutMs`: after the tap, wait (at most that long) for the screen to stop
+    /// changing.
+    async fn settle_after_tap(&mut self, t: &Tap) -> Result<(), StepError> {
+        if let Some(ms) = t.wait_to_settle_timeout_ms {
+            self.wait_for_animation(Some(Duration::from_millis(ms as u64))).await?;
+        }
+        Ok(())
+    }
+
+    /// `waitUntilVisible: true`: the element found must also lie wholly on the screen (not
+    /// under the fold) before it is touched.
+    async fn wait_fully_on_screen(&mut self, s: &Selector, first: Hit, timeout: Duration) -> Result<Hit, StepError> {
+        let deadline = self.deadline(timeout).await;
+        let mut hit = first;
+        loop {
+            let last = self.expired(&deadline).await;
+            let screen = self.tree().await?.bounds;
+            if visible_percent(hit.bounds, screen) >= 100.0 {
+                return Ok(hit);
+            }
+            if last {
+                return Err(StepError::failed(format!(
+                    "{} is on the page but not wholly on screen (waited {} s; scroll to it first)",
+                    describe_selector(s),
+                    timeout.as_secs()
+                )));
+            }
+            self.poll().await;
+            if let Some(h) = self.wait_visible(s, Duration::ZERO).await? {
+                hit = h;
+            }
+        }
+    }
 }
+
+/// How long `retryTapIfNoChange` lets the screen settle before it compares.
+const RETRY_SETTLE: Duration = Duration::from_millis(1500);
 
 #[cfg(test)]
 mod tests {
@@ -437,5 +498,67 @@ mod tests {
         assert_eq!(visible_percent(b(90, 0, 20, 10), screen), 50.0);
         assert_eq!(visible_percent(b(0, 120, 10, 10), screen), 0.0);
         assert_eq!(visible_percent(b(0, 0, 0, 0), screen), 100.0);
+    }
+
+    #[tokio::test]
+    async fn retry_tap_if_no_change_taps_again_only_when_nothing_changed() {
+        let w = World::flow("- tapOn: {id: auth-continue, retryTapIfNoChange: true}\n");
+        let mut d = FakeDevice::android().showing(screen(Platform::Android, &[button()]));
+        let out = w.run(&mut d).await;
+        assert!(out.error.is_none(), "{:?}", out.error);
+        assert_eq!(taps(&d).len(), 2, "the screen never changed: tapped again");
+        let mut d = FakeDevice::android().showing(screen(Platform::Android, &[button()]));
+        d.react(|e, s| {
+            if matches!(e, FakeEvent::Tap { .. }) {
+                s.show(screen(Platform::Android, &[Node::id("next")]));
+            }
+        });
+        let out = w.run(&mut d).await;
+        assert!(out.error.is_none(), "{:?}", out.error);
+        assert_eq!(taps(&d).len(), 1, "the screen changed: one tap");
+    }
+
+    #[tokio::test]
+    async fn wait_until_visible_waits_for_the_element_to_be_wholly_on_screen() {
+        let low = Node::id("row").with_text("Row").at(0, 2350, 1080, 100);
+        let w = World::flow("- tapOn: {id: row, waitUntilVisible: true}\n");
+        let mut d = FakeDevice::android().screens([
+            screen(Platform::Android, std::slice::from_ref(&low)),
+            screen(Platform::Android, std::slice::from_ref(&low)),
+            screen(Platform::Android, &[Node::id("row").at(0, 1000, 1080, 100)]),
+        ]);
+        let out = w.run(&mut d).await;
+        assert!(out.error.is_none(), "{:?}", out.error);
+        assert_eq!(taps(&d), [(540, 1050, 60)], "tapped where it ended up");
+        // Without the option, the part that shows is tapped at once.
+        let w = World::flow("- tapOn: {id: row}\n");
+        let mut d = FakeDevice::android().showing(screen(Platform::Android, &[low]));
+        assert!(w.run(&mut d).await.error.is_none());
+        assert_eq!(taps(&d), [(540, 2400, 60)]);
+    }
+
+    #[tokio::test]
+    async fn wait_to_settle_waits_for_the_screen_to_stop_changing_after_the_tap() {
+        let w = World::flow("- tapOn: {id: auth-continue, waitToSettleTimeoutMs: 5000}\n");
+        let mut d = FakeDevice::android().showing(screen(Platform::Android, &[button()]));
+        let mut n = 0;
+        d.react(move |e, s| {
+            if matches!(e, FakeEvent::Source) && n < 3 {
+                n += 1;
+                s.show(screen(Platform::Android, &[button(), Node::id(&format!("frame-{n}"))]));
+            }
+        });
+        let out = w.run(&mut d).await;
+        assert!(out.error.is_none(), "{:?}", out.error);
+        let sources_after_tap = d
+            .events()
+            .iter()
+            .skip_while(|e| !matches!(e, FakeEvent::Tap { .. }))
+            .filter(|e| matches!(e, FakeEvent::Source))
+            .count();
+        assert!(
+            sources_after_tap >= 3,
+            "compared screens until they settled: {sources_after_tap}"
+        );
     }
 }
