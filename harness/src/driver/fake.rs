@@ -295,12 +295,7 @@ impl FakeDevice {
         when: impl Fn(&FakeEvent) -> bool + Send + 'static,
         error: impl Fn() -> DriverError + Send + 'static,
     ) -> &mut Self {
-        self.failures.push(Failure {
-            when: Box::new(when),
-            error: Box::new(error),
-            times: None,
-        });
-        self
+        self.fail_times(when, error, None)
     }
 
     /// The next call matching `when` fails with `error()`; later ones succeed.
@@ -309,10 +304,19 @@ impl FakeDevice {
         when: impl Fn(&FakeEvent) -> bool + Send + 'static,
         error: impl Fn() -> DriverError + Send + 'static,
     ) -> &mut Self {
+        self.fail_times(when, error, Some(1))
+    }
+
+    fn fail_times(
+        &mut self,
+        when: impl Fn(&FakeEvent) -> bool + Send + 'static,
+        error: impl Fn() -> DriverError + Send + 'static,
+        times: Option<usize>,
+    ) -> &mut Self {
         self.failures.push(Failure {
             when: Box::new(when),
             error: Box::new(error),
-            times: Some(1),
+            times,
         });
         self
     }

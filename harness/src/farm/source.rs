@@ -182,17 +182,7 @@ fn ios_element(tree: &UiTree, node: &UiNode, index: usize, path: &mut Vec<usize>
         attrs.push(("placeholderValue", p.clone()));
     }
 
-    let children = node
-        .children
-        .iter()
-        .enumerate()
-        .map(|(i, c)| {
-            path.push(i);
-            let e = ios_element(tree, c, i, path);
-            path.pop();
-            e
-        })
-        .collect();
+    let children = children(tree, node, path, ios_element);
     XmlElement {
         name: kind.ios_type(),
         attrs,
@@ -248,17 +238,7 @@ fn android_element(tree: &UiTree, node: &UiNode, index: usize, path: &mut Vec<us
         // The virtual app sets no accessibilityLabel, so no content description.
         ("content-desc", String::new()),
     ];
-    let children = node
-        .children
-        .iter()
-        .enumerate()
-        .map(|(i, c)| {
-            path.push(i);
-            let e = android_element(tree, c, i, path);
-            path.pop();
-            e
-        })
-        .collect();
+    let children = children(tree, node, path, android_element);
     XmlElement {
         name: class,
         attrs,
@@ -296,6 +276,25 @@ fn write_element(out: &mut String, e: &XmlElement, depth: usize, self_close: &st
     out.push_str("</");
     out.push_str(e.name);
     out.push_str(">\n");
+}
+
+/// A node's children as XML elements, each built by `element` with its path.
+fn children(
+    tree: &UiTree,
+    node: &UiNode,
+    path: &mut Vec<usize>,
+    element: fn(&UiTree, &UiNode, usize, &mut Vec<usize>) -> XmlElement,
+) -> Vec<XmlElement> {
+    node.children
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            path.push(i);
+            let e = element(tree, c, i, path);
+            path.pop();
+            e
+        })
+        .collect()
 }
 
 /// An attribute value escaped for a double-quoted XML attribute.
