@@ -1,5 +1,6 @@
 //! Integration tests: one test binary (nextest style), one module per subject.
 mod appium_real;
+mod appium_requests;
 mod cli;
 mod fuzz;
 mod host_devices;
