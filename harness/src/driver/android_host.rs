@@ -23,8 +23,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use crate::driver::{Device, DriverError, Recording, SetupError, StorageRead};
 use crate::flow::model::{Orientation, Permission};
-use crate::host::{PrivateDir, adb};
 use crate::host::command::{Background, Cmd, HostError, LineStream};
+use crate::host::{PrivateDir, adb};
 use crate::platform::Platform;
 use crate::profile::device::EmulatorRef;
 
@@ -51,7 +51,6 @@ pub struct AndroidHost {
     /// The `screenrecord` running since `startRecording`.
     recording: Option<Background>,
 }
-
 
 impl AndroidHost {
     /// Opens a session on a running emulator: checks that adb sees it online and that the app
@@ -124,7 +123,8 @@ impl AndroidHost {
     }
 
     async fn is_running(&self) -> Result<bool, DriverError> {
-        let out = self.adb(adb::pidof_args(&self.serial, &self.package))
+        let out = self
+            .adb(adb::pidof_args(&self.serial, &self.package))
             .run_unchecked_async(TIMEOUT)
             .await?;
         // pidof exits 1 with no output when nothing runs; adb errors go to stderr.
@@ -145,7 +145,8 @@ impl AndroidHost {
 
     async fn start_with(&mut self, extras: &[(String, String)]) -> Result<adb::StartResult, DriverError> {
         let cold = self.stopped;
-        let out = self.adb(adb::am_start_with_extras_args(&self.serial, &self.component, extras))
+        let out = self
+            .adb(adb::am_start_with_extras_args(&self.serial, &self.component, extras))
             .run_async(LAUNCH_TIMEOUT)
             .await?;
         let text = out.stdout_text();
@@ -204,7 +205,8 @@ impl Device for AndroidHost {
         let mut tries = 0;
         let path = loop {
             tries += 1;
-            let out = self.adb(adb::uiautomator_dump_to_args(&self.serial, DUMP_PATH))
+            let out = self
+                .adb(adb::uiautomator_dump_to_args(&self.serial, DUMP_PATH))
                 .run_unchecked_async(TIMEOUT)
                 .await?;
             let said = format!("{}{}", out.stdout_text(), out.stderr);
@@ -307,7 +309,8 @@ impl Device for AndroidHost {
                 // Android has no "not yet asked" state to return to from the shell: unset revokes.
                 let grant = *permission == Permission::Allow;
                 for p in android {
-                    let out = self.adb(adb::pm_permission_args(&self.serial, &self.package, p, grant))
+                    let out = self
+                        .adb(adb::pm_permission_args(&self.serial, &self.package, p, grant))
                         .run_unchecked_async(TIMEOUT)
                         .await?;
                     let text = format!("{}{}", out.stdout_text(), out.stderr);
@@ -372,7 +375,8 @@ impl Device for AndroidHost {
     async fn clear_keychain(&mut self) -> Result<(), DriverError> {
         self.shell(adb::force_stop_args(&self.serial, &self.package)).await?;
         self.stopped = true;
-        let out = self.adb(adb::delete_secure_store_args(&self.serial, &self.package))
+        let out = self
+            .adb(adb::delete_secure_store_args(&self.serial, &self.package))
             .run_unchecked_async(TIMEOUT)
             .await?;
         let text = format!("{}\n{}", out.stdout_text(), out.stderr);
@@ -431,7 +435,8 @@ impl Device for AndroidHost {
     }
 
     async fn secure_storage(&mut self) -> Result<StorageRead, DriverError> {
-        let out = self.adb(adb::read_secure_store_exec_out_args(&self.serial, &self.package))
+        let out = self
+            .adb(adb::read_secure_store_exec_out_args(&self.serial, &self.package))
             .run_unchecked_async(TIMEOUT)
             .await?;
         let text = format!("{}\n{}", out.stdout_text(), out.stderr);

@@ -21,9 +21,9 @@ use thirtyfour::common::command::{Command, ExtensionCommand};
 use thirtyfour::error::{WebDriverError, WebDriverErrorInner};
 use thirtyfour::{By, Capabilities, WebDriver, WebElement};
 
+use crate::driver::capability::{Driver, Feature, support};
 use crate::driver::mobile::MobileCommand;
 use crate::driver::transport::AppiumTransport;
-use crate::driver::capability::{Driver, Feature, support};
 use crate::driver::{Device, DriverError, Recording, StorageRead};
 use crate::flow::model::Orientation;
 use crate::platform::Platform;
@@ -495,9 +495,14 @@ impl Device for AppiumDevice {
     /// each driver.
     async fn swipe(&mut self, from: (i32, i32), to: (i32, i32), duration_ms: u64) -> Result<(), DriverError> {
         self.clicked = None;
-        self.raw("swipe", http::Method::POST, "/actions", Some(swipe_actions(from, to, duration_ms)))
-            .await
-            .map(|_| ())
+        self.raw(
+            "swipe",
+            http::Method::POST,
+            "/actions",
+            Some(swipe_actions(from, to, duration_ms)),
+        )
+        .await
+        .map(|_| ())
     }
 
     async fn set_orientation(&mut self, orientation: Orientation) -> Result<(), DriverError> {

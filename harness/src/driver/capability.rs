@@ -271,7 +271,10 @@ mod tests {
         // appium+host drives the screen through Appium on both platforms, the settings through
         // the host tool.
         for p in [Platform::Ios, Platform::Android] {
-            assert_eq!(support(Driver::AppiumAndHost, p, Feature::Gestures), Ok("W3C pointer actions"));
+            assert_eq!(
+                support(Driver::AppiumAndHost, p, Feature::Gestures),
+                Ok("W3C pointer actions")
+            );
             assert_eq!(
                 support(Driver::AppiumAndHost, p, Feature::Orientation),
                 Ok("Appium /orientation and /rotation")

@@ -9,6 +9,9 @@
 //!   ([`crate::host::keychain`]): the app's items, named by the SHA-1 of the keys and services
 //!   the app profile declares; `keychain reset` clears it.
 //! - `io screenshot`, and a background `spawn log stream` of React Native's JS log.
+//! - Settings: `location set`, `ui appearance`, `addmedia` (a private copy, removed after),
+//!   `io recordVideo` in the background (stopped by SIGINT). Swipes, rotation and airplane
+//!   mode are `Unsupported` with the capability table's reason.
 //!
 //! simctl cannot read or touch the screen: the UI operations are
 //! [`DriverError::Unsupported`] with the hint to use `backend: appium+host`, and so are
@@ -100,7 +103,6 @@ fn private_dir() -> Result<PathBuf, DriverError> {
     Ok(dir)
 }
 
-
 fn unsupported(what: &str) -> DriverError {
     DriverError::Unsupported {
         command: what.to_string(),
@@ -171,7 +173,8 @@ impl IosHost {
     }
 
     async fn pid(&self) -> Result<Option<u32>, DriverError> {
-        let out = self.xcrun(simctl::launchctl_list_args(&self.udid))
+        let out = self
+            .xcrun(simctl::launchctl_list_args(&self.udid))
             .run_async(TIMEOUT)
             .await?;
         Ok(simctl::parse_launchctl_pid(&out.stdout_text(), &self.bundle_id))
@@ -189,7 +192,8 @@ impl IosHost {
             .flat_map(|(k, v)| [format!("-{k}"), v.clone()])
             .collect();
         let argv: Vec<&str> = argv.iter().map(String::as_str).collect();
-        let out = self.xcrun(simctl::launch_args(&self.udid, &self.bundle_id, false, &argv))
+        let out = self
+            .xcrun(simctl::launch_args(&self.udid, &self.bundle_id, false, &argv))
             .run_async(TIMEOUT)
             .await?;
         simctl::parse_launch_pid(&out.stdout_text())?;
@@ -312,7 +316,8 @@ impl Device for IosHost {
     }
 
     async fn terminate_app(&mut self) -> Result<bool, DriverError> {
-        match self.xcrun(simctl::terminate_args(&self.udid, &self.bundle_id))
+        match self
+            .xcrun(simctl::terminate_args(&self.udid, &self.bundle_id))
             .run_async(TIMEOUT)
             .await
         {

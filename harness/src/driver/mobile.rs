@@ -167,7 +167,10 @@ mod tests {
         let ios = MobileCommand::set_location(Platform::Ios, 52.5, 4.9);
         assert_eq!(ios.method, "setSimulatedLocation");
         assert_eq!(Value::Object(ios.args), json!({"latitude": 52.5, "longitude": 4.9}));
-        assert_eq!(MobileCommand::set_location(Platform::Android, 1.0, 2.0).method, "setGeolocation");
+        assert_eq!(
+            MobileCommand::set_location(Platform::Android, 1.0, 2.0).method,
+            "setGeolocation"
+        );
         assert_eq!(
             Value::Object(MobileCommand::shell("cmd", &["uimode", "night", "yes"]).args),
             json!({"command": "cmd", "args": ["uimode", "night", "yes"]})

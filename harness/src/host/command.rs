@@ -539,7 +539,9 @@ impl Background {
         for task in std::mem::take(&mut self.readers) {
             let _ = tokio::time::timeout(Duration::from_millis(500), task).await;
         }
-        let take = |b: &std::sync::Arc<std::sync::Mutex<Vec<u8>>>| b.lock().map(|mut b| std::mem::take(&mut *b)).unwrap_or_default();
+        let take = |b: &std::sync::Arc<std::sync::Mutex<Vec<u8>>>| {
+            b.lock().map(|mut b| std::mem::take(&mut *b)).unwrap_or_default()
+        };
         Ok(CmdOutput {
             status: status.code(),
             stdout: take(&self.stdout),

@@ -466,9 +466,15 @@ async fn orientation_and_location_reach_the_server() {
     let path = |p: &str| format!("/session/{sid}/{p}");
 
     device.set_orientation(Orientation::LandscapeLeft).await.unwrap();
-    assert_eq!(appium.ok(reqwest::Method::GET, &path("orientation"), None).await, "LANDSCAPE");
+    assert_eq!(
+        appium.ok(reqwest::Method::GET, &path("orientation"), None).await,
+        "LANDSCAPE"
+    );
     device.set_orientation(Orientation::Portrait).await.unwrap();
-    assert_eq!(appium.ok(reqwest::Method::GET, &path("orientation"), None).await, "PORTRAIT");
+    assert_eq!(
+        appium.ok(reqwest::Method::GET, &path("orientation"), None).await,
+        "PORTRAIT"
+    );
     // The fake driver has no /rotation: upside down is refused as unsupported, by the server.
     let e = device.set_orientation(Orientation::UpsideDown).await.unwrap_err();
     assert!(

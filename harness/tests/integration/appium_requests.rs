@@ -30,9 +30,7 @@ const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STA
 async fn start_farm(seed: u64) -> String {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap().to_string();
-    tokio::spawn(async move {
-        harness::farm::server::serve(listener, harness::farm::server::Farm::new(seed)).await
-    });
+    tokio::spawn(async move { harness::farm::server::serve(listener, harness::farm::server::Farm::new(seed)).await });
     addr
 }
 
@@ -61,7 +59,12 @@ fn caps(platform: &str, udid: &str) -> Value {
 
 /// Signs in on the device `udid` through the raw protocol, and ends that session.
 fn sign_in(addr: &str, caps: &Value) {
-    let (st, v) = http(addr, "POST", "/session", Some(&json!({"capabilities": {"alwaysMatch": caps}})));
+    let (st, v) = http(
+        addr,
+        "POST",
+        "/session",
+        Some(&json!({"capabilities": {"alwaysMatch": caps}})),
+    );
     assert_eq!(st, 200, "{v}");
     let sid = v["value"]["sessionId"].as_str().unwrap().to_string();
     let wait_for = |id: &str| {
@@ -74,7 +77,10 @@ fn sign_in(addr: &str, caps: &Value) {
                 Some(&json!({"using": "accessibility id", "value": id})),
             );
             if st == 200 {
-                return v["value"]["element-6066-11e4-a52e-4f735466cecf"].as_str().unwrap().to_string();
+                return v["value"]["element-6066-11e4-a52e-4f735466cecf"]
+                    .as_str()
+                    .unwrap()
+                    .to_string();
             }
             assert!(start.elapsed() < Duration::from_secs(20), "{id} never appeared");
             std::thread::sleep(Duration::from_millis(20));
@@ -88,7 +94,12 @@ fn sign_in(addr: &str, caps: &Value) {
     ] {
         let e = wait_for(id);
         match text {
-            Some(t) => http(addr, "POST", &format!("/session/{sid}/element/{e}/value"), Some(&json!({"text": t}))),
+            Some(t) => http(
+                addr,
+                "POST",
+                &format!("/session/{sid}/element/{e}/value"),
+                Some(&json!({"text": t})),
+            ),
             None => http(addr, "POST", &format!("/session/{sid}/element/{e}/click"), None),
         };
     }
@@ -167,7 +178,10 @@ async fn every_setting_on_the_virtual_farm_on_both_platforms() {
         // Location reads back.
         d.set_location(52.3676, 4.9041).await.unwrap();
         let loc = mobile(&d, get_location).await;
-        assert_eq!((loc["latitude"].as_f64(), loc["longitude"].as_f64()), (Some(52.3676), Some(4.9041)));
+        assert_eq!(
+            (loc["latitude"].as_f64(), loc["longitude"].as_f64()),
+            (Some(52.3676), Some(4.9041))
+        );
 
         // Dark mode reads back, and the app follows it.
         assert!(!d.dark_mode().await.unwrap());
@@ -231,7 +245,8 @@ async fn record(State(m): State<Arc<Recorder>>, method: Method, uri: Uri, body: 
     let body: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
     let path = uri.path().trim_start_matches("/session/s1").to_string();
     let ok = |v: Value| (StatusCode::OK, Json(json!({ "value": v })));
-    let error = |status, error: &str, message: &str| (status, Json(json!({"value": {"error": error, "message": message}})));
+    let error =
+        |status, error: &str, message: &str| (status, Json(json!({"value": {"error": error, "message": message}})));
     match (method.as_str(), path.as_str()) {
         ("POST", "/session") => return ok(json!({"sessionId": "s1", "capabilities": {}})),
         ("POST", "/timeouts") | ("DELETE", "") => return ok(Value::Null),
@@ -255,7 +270,9 @@ async fn record(State(m): State<Arc<Recorder>>, method: Method, uri: Uri, body: 
                      feature and accept the security ramifications, please do so by following the documented \
                      instructions at http://appium.io/docs/en/latest/guides/security/",
                 ),
-                ("mobile: shell", Server::Real) if args["args"] == json!(["uimode", "night"]) => ok(json!("Night mode: yes\n")),
+                ("mobile: shell", Server::Real) if args["args"] == json!(["uimode", "night"]) => {
+                    ok(json!("Night mode: yes\n"))
+                }
                 ("mobile: shell", Server::Real) => ok(json!("Night mode: no\n")),
                 ("mobile: getAppearance", _) => ok(json!({"style": "dark"})),
                 ("mobile: getConnectivity", _) => ok(json!({"wifi": false, "data": false, "airplaneMode": true})),
@@ -337,10 +354,16 @@ async fn what_a_real_ios_driver_is_sent() {
     assert_eq!(
         take(&r),
         [
-            exec("mobile: setSimulatedLocation", json!({"latitude": 52.3676, "longitude": 4.9041})),
+            exec(
+                "mobile: setSimulatedLocation",
+                json!({"latitude": 52.3676, "longitude": 4.9041})
+            ),
             exec("mobile: setAppearance", json!({"style": "dark"})),
             exec("mobile: getAppearance", json!({})),
-            exec("mobile: pushFile", json!({"remotePath": "cat.png", "payload": B64.encode(b"png")})),
+            exec(
+                "mobile: pushFile",
+                json!({"remotePath": "cat.png", "payload": B64.encode(b"png")})
+            ),
         ]
     );
 
@@ -349,7 +372,9 @@ async fn what_a_real_ios_driver_is_sent() {
         d.set_airplane_mode(true).await.unwrap_err(),
         d.airplane_mode().await.map(|_| ()).unwrap_err(),
     ] {
-        let DriverError::Unsupported { message, .. } = &e else { panic!("{e:?}") };
+        let DriverError::Unsupported { message, .. } = &e else {
+            panic!("{e:?}")
+        };
         assert!(message.contains("no airplane mode"), "{message}");
     }
     assert!(take(&r).is_empty());
@@ -359,7 +384,10 @@ async fn what_a_real_ios_driver_is_sent() {
     assert_eq!((rec.extension, &rec.bytes[4..8]), ("mp4", &b"ftyp"[..]));
     assert_eq!(
         take(&r),
-        ["POST /appium/start_recording_screen {}", "POST /appium/stop_recording_screen {}"]
+        [
+            "POST /appium/start_recording_screen {}",
+            "POST /appium/stop_recording_screen {}"
+        ]
     );
     Box::new(d).quit().await.unwrap();
 }
@@ -376,10 +404,16 @@ async fn what_a_real_android_driver_is_sent() {
     assert_eq!(
         take(&r),
         [
-            exec("mobile: setGeolocation", json!({"latitude": 52.3676, "longitude": 4.9041})),
+            exec(
+                "mobile: setGeolocation",
+                json!({"latitude": 52.3676, "longitude": 4.9041})
+            ),
             exec("mobile: setConnectivity", json!({"airplaneMode": true})),
             exec("mobile: getConnectivity", json!({})),
-            exec("mobile: shell", json!({"command": "cmd", "args": ["uimode", "night", "yes"]})),
+            exec(
+                "mobile: shell",
+                json!({"command": "cmd", "args": ["uimode", "night", "yes"]})
+            ),
             exec("mobile: shell", json!({"command": "cmd", "args": ["uimode", "night"]})),
             exec(
                 "mobile: pushFile",
@@ -397,15 +431,23 @@ async fn a_locked_android_server_falls_back_to_location_and_says_how_to_allow_th
     assert_eq!(
         take(&r),
         [
-            exec("mobile: setGeolocation", json!({"latitude": 52.3676, "longitude": 4.9041})),
+            exec(
+                "mobile: setGeolocation",
+                json!({"latitude": 52.3676, "longitude": 4.9041})
+            ),
             format!(
                 "POST /location {}",
                 json!({"location": {"latitude": 52.3676, "longitude": 4.9041, "altitude": 0.0}})
             ),
         ]
     );
-    for e in [d.set_dark_mode(true).await.unwrap_err(), d.dark_mode().await.map(|_| ()).unwrap_err()] {
-        let DriverError::Unsupported { message, .. } = &e else { panic!("{e:?}") };
+    for e in [
+        d.set_dark_mode(true).await.unwrap_err(),
+        d.dark_mode().await.map(|_| ()).unwrap_err(),
+    ] {
+        let DriverError::Unsupported { message, .. } = &e else {
+            panic!("{e:?}")
+        };
         assert!(
             message.contains("start Appium with `--allow-insecure uiautomator2:adb_shell`"),
             "{message}"

@@ -211,7 +211,10 @@ async fn adb_gestures_rotation_location_airplane_and_night_mode() {
     let mut d = sb.android().await;
 
     d.swipe((540, 1700), (540, 500), 400).await.unwrap();
-    assert_eq!(sb.calls(), [shell(&["input", "swipe", "540", "1700", "540", "500", "400"])]);
+    assert_eq!(
+        sb.calls(),
+        [shell(&["input", "swipe", "540", "1700", "540", "500", "400"])]
+    );
 
     for (o, n) in [
         (Orientation::LandscapeLeft, "1"),
@@ -232,7 +235,10 @@ async fn adb_gestures_rotation_location_airplane_and_night_mode() {
 
     // Longitude first, to the emulator console (not the device shell).
     d.set_location(52.3676, 4.9041).await.unwrap();
-    assert_eq!(sb.calls(), [words(&["-s", SERIAL, "emu", "geo", "fix", "4.9041", "52.3676"])]);
+    assert_eq!(
+        sb.calls(),
+        [words(&["-s", SERIAL, "emu", "geo", "fix", "4.9041", "52.3676"])]
+    );
     let e = d.set_location(91.0, 0.0).await.unwrap_err();
     assert!(e.to_string().contains("KO: no emulator console"), "{e}");
     sb.calls();
@@ -281,7 +287,11 @@ async fn adb_media_is_pushed_from_a_private_copy_that_is_removed_then_scanned() 
         words(&["-s", SERIAL, "push", &calls[0][3], &format!("/sdcard/Pictures/{MEDIA}")])
     );
     assert_eq!(local.file_name().unwrap(), MEDIA);
-    assert_eq!(std::fs::read(sb.fake("pushed.bin")).unwrap(), bytes, "adb push got the bytes");
+    assert_eq!(
+        std::fs::read(sb.fake("pushed.bin")).unwrap(),
+        bytes,
+        "adb push got the bytes"
+    );
     assert!(!local.exists(), "the private copy {} was removed", local.display());
     assert!(!local.parent().unwrap().exists(), "and its private folder");
     assert_eq!(
@@ -341,7 +351,10 @@ async fn simctl_location_appearance_media_and_recording() {
     let mut d = sb.ios().await;
 
     d.set_location(52.3676, 4.9041).await.unwrap();
-    assert_eq!(sb.calls(), [words(&["simctl", "location", UDID, "set", "52.3676,4.9041"])]);
+    assert_eq!(
+        sb.calls(),
+        [words(&["simctl", "location", UDID, "set", "52.3676,4.9041"])]
+    );
 
     assert!(!d.dark_mode().await.unwrap());
     d.set_dark_mode(true).await.unwrap();
@@ -361,9 +374,16 @@ async fn simctl_location_appearance_media_and_recording() {
     assert_eq!(calls.len(), 1);
     let file = PathBuf::from(&calls[0][3]);
     assert_eq!(calls[0], words(&["simctl", "addmedia", UDID, &calls[0][3]]));
-    assert_eq!(file.file_name().unwrap(), MEDIA, "the extension tells simctl what it is");
+    assert_eq!(
+        file.file_name().unwrap(),
+        MEDIA,
+        "the extension tells simctl what it is"
+    );
     assert_eq!(std::fs::read(sb.fake("added.bin")).unwrap(), bytes);
-    assert!(!file.exists() && !file.parent().unwrap().exists(), "the copy was removed");
+    assert!(
+        !file.exists() && !file.parent().unwrap().exists(),
+        "the copy was removed"
+    );
 
     d.start_recording().await.unwrap();
     let recording = d.stop_recording().await.unwrap();
@@ -377,7 +397,15 @@ async fn simctl_location_appearance_media_and_recording() {
     let file = PathBuf::from(&calls[0][6]);
     assert_eq!(
         calls[0],
-        words(&["simctl", "io", UDID, "recordVideo", "--codec=h264", "--force", &calls[0][6]])
+        words(&[
+            "simctl",
+            "io",
+            UDID,
+            "recordVideo",
+            "--codec=h264",
+            "--force",
+            &calls[0][6]
+        ])
     );
     assert!(!file.exists(), "the recording file was removed after reading");
 }
