@@ -9,6 +9,9 @@
 //!   ([`crate::host::keychain`]): the app's items, named by the SHA-1 of the keys and services
 //!   the app profile declares; `keychain reset` clears it.
 //! - `io screenshot`, and a background `spawn log stream` of React Native's JS log.
+//! - Settings: `location set`, `ui appearance`, `addmedia` (a private copy, removed after),
+//!   `io recordVideo` in the background (stopped by SIGINT). Swipes, rotation and airplane
+//!   mode are `Unsupported` with the capability table's reason.
 //!
 //! simctl cannot read or touch the screen: the UI operations are
 //! [`DriverError::Unsupported`] with the hint to use `backend: appium+host`, and so are

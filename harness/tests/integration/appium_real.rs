@@ -451,3 +451,46 @@ async fn session_creation_works_only_through_our_transport() {
         .await;
     appium.assert_no_sessions().await;
 }
+
+#[tokio::test]
+#[ignore = "needs a real Appium server: ci/test.sh starts one"]
+async fn orientation_and_location_reach_the_server() {
+    use harness::flow::model::Orientation;
+    let _one = SERVER.lock().await;
+    let appium = Appium::new();
+    let marker = "harness-orientation-location";
+    let mut device = AppiumDevice::connect(&spec(&sign_in_app(), marker))
+        .await
+        .expect("a session on the fake driver");
+    let sid = appium.session_of(marker).await;
+    let path = |p: &str| format!("/session/{sid}/{p}");
+
+    device.set_orientation(Orientation::LandscapeLeft).await.unwrap();
+    assert_eq!(
+        appium.ok(reqwest::Method::GET, &path("orientation"), None).await,
+        "LANDSCAPE"
+    );
+    device.set_orientation(Orientation::Portrait).await.unwrap();
+    assert_eq!(
+        appium.ok(reqwest::Method::GET, &path("orientation"), None).await,
+        "PORTRAIT"
+    );
+    // The fake driver has no /rotation: upside down is refused as unsupported, by the server.
+    let e = device.set_orientation(Orientation::UpsideDown).await.unwrap_err();
+    assert!(
+        matches!(&e, DriverError::Unsupported { command, .. } if command == "setOrientation"),
+        "{e:?}"
+    );
+
+    // No `mobile: setSimulatedLocation` on the fake driver: the backend falls back to /location.
+    device.set_location(52.3676, 4.9041).await.unwrap();
+    let loc = appium.ok(reqwest::Method::GET, &path("location"), None).await;
+    assert_eq!(
+        (loc["latitude"].as_f64(), loc["longitude"].as_f64()),
+        (Some(52.3676), Some(4.9041)),
+        "{loc}"
+    );
+
+    Box::new(device).quit().await.unwrap();
+    appium.assert_no_sessions().await;
+}

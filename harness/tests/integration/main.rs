@@ -1,10 +1,12 @@
 //! Integration tests: one test binary (nextest style), one module per subject.
 mod appium_real;
+mod appium_requests;
 mod cli;
 mod commands;
 mod fuzz;
 mod host_devices;
 mod host_run;
+mod host_settings;
 mod invalid_flows;
 mod roundtrip;
 mod run_cli;
