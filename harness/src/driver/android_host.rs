@@ -23,8 +23,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use crate::driver::{Device, DriverError, Recording, SetupError, StorageRead};
 use crate::flow::model::{Orientation, Permission};
+use crate::host::adb;
 use crate::host::command::{Background, Cmd, HostError, LineStream};
-use crate::host::{PrivateDir, adb};
 use crate::platform::Platform;
 use crate::profile::device::EmulatorRef;
 
@@ -547,20 +547,10 @@ impl Device for AndroidHost {
     /// `adb push` of a private copy into the Pictures folder, then a media scan so the
     /// gallery lists it.
     async fn add_media(&mut self, name: &str, bytes: &[u8]) -> Result<(), DriverError> {
-        let name = crate::host::media_file_name(name)?;
-        let remote = format!("{}/{name}", adb::MEDIA_DIR);
+        let (dir, local) = crate::driver::stage_media("harness-adb-media", name, bytes)?;
+        let remote = format!("{}/{}", adb::MEDIA_DIR, crate::host::media_file_name(name)?);
         {
-            let dir = PrivateDir::new("harness-adb-media").map_err(|source| DriverError::Io {
-                action: "create a private folder for",
-                path: std::env::temp_dir(),
-                source,
-            })?;
-            let local = dir.path().join(name);
-            std::fs::write(&local, bytes).map_err(|source| DriverError::Io {
-                action: "write",
-                path: local.clone(),
-                source,
-            })?;
+            let _dir = dir;
             self.adb(adb::push_args(&self.serial, &local.display().to_string(), &remote))
                 .run_async(LAUNCH_TIMEOUT)
                 .await?;

@@ -761,6 +761,27 @@ mod tests {
 }
 
 /// Typing and clicking by element against a scripted WebDriver server.
+/// A WebDriver server for the backend's tests: serves a router on loopback and opens an
+/// Android session on it.
+#[cfg(test)]
+mod mock_server {
+    use super::*;
+
+    pub(super) async fn connect(app: axum::Router) -> AppiumDevice {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        let spec = SessionSpec {
+            url,
+            platform: Platform::Android,
+            app_id: "com.example".into(),
+            capabilities: Map::new(),
+            is_virtual: false,
+        };
+        AppiumDevice::connect(&spec).await.unwrap()
+    }
+}
+
 #[cfg(test)]
 mod typing_tests {
     use std::sync::Mutex;
@@ -844,17 +865,7 @@ mod typing_tests {
             log: Mutex::new(vec![]),
         });
         let app = axum::Router::new().fallback(handle).with_state(mock.clone());
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let url = format!("http://{}", listener.local_addr().unwrap());
-        tokio::spawn(async move { axum::serve(listener, app).await });
-        let spec = SessionSpec {
-            url,
-            platform: Platform::Android,
-            app_id: "com.example".into(),
-            capabilities: Map::new(),
-            is_virtual: false,
-        };
-        (AppiumDevice::connect(&spec).await.unwrap(), mock)
+        (super::mock_server::connect(app).await, mock)
     }
 
     fn log(m: &Mock) -> Vec<String> {
@@ -1091,17 +1102,7 @@ mod clear_keychain_tests {
             log: Mutex::new(vec![]),
         });
         let app = axum::Router::new().fallback(handle).with_state(mock.clone());
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let url = format!("http://{}", listener.local_addr().unwrap());
-        tokio::spawn(async move { axum::serve(listener, app).await });
-        let spec = SessionSpec {
-            url,
-            platform: Platform::Android,
-            app_id: "com.example".into(),
-            capabilities: Map::new(),
-            is_virtual: false,
-        };
-        (AppiumDevice::connect(&spec).await.unwrap(), mock)
+        (super::mock_server::connect(app).await, mock)
     }
 
     #[tokio::test]

@@ -446,18 +446,8 @@ impl Device for IosHost {
     /// `simctl addmedia` of a private copy named as the flow names it (simctl tells photos
     /// from videos by the extension); the copy is deleted afterwards.
     async fn add_media(&mut self, name: &str, bytes: &[u8]) -> Result<(), DriverError> {
-        let name = crate::host::media_file_name(name)?;
-        let dir = crate::host::PrivateDir::new("harness-simctl-media").map_err(|source| DriverError::Io {
-            action: "create a private folder for",
-            path: std::env::temp_dir(),
-            source,
-        })?;
-        let file = dir.path().join(name);
-        std::fs::write(&file, bytes).map_err(|source| DriverError::Io {
-            action: "write",
-            path: file.clone(),
-            source,
-        })?;
+        // The copy goes with the folder when `_dir` is dropped.
+        let (_dir, file) = crate::driver::stage_media("harness-simctl-media", name, bytes)?;
         self.xcrun(simctl::addmedia_args(&self.udid, &file.display().to_string()))
             .run_async(TIMEOUT)
             .await?;

@@ -352,6 +352,24 @@ pub struct Recording {
     pub extension: &'static str,
 }
 
+/// A media file's bytes written to a private folder (removed when the folder is dropped), for
+/// the host tools that take a path (`adb push`, `simctl addmedia`): the folder and the file.
+pub fn stage_media(prefix: &str, name: &str, bytes: &[u8]) -> Result<(crate::host::PrivateDir, PathBuf), DriverError> {
+    let name = crate::host::media_file_name(name)?;
+    let dir = crate::host::PrivateDir::new(prefix).map_err(|source| DriverError::Io {
+        action: "create a private folder for",
+        path: std::env::temp_dir(),
+        source,
+    })?;
+    let file = dir.path().join(name);
+    std::fs::write(&file, bytes).map_err(|source| DriverError::Io {
+        action: "write",
+        path: file.clone(),
+        source,
+    })?;
+    Ok((dir, file))
+}
+
 /// The error of an operation this backend does not have.
 pub fn unsupported(command: &str) -> DriverError {
     DriverError::Unsupported {

@@ -1077,6 +1077,7 @@ const IOS_METHODS: &[&str] = &[
     "virtualSecureStore",
     "virtualState",
     "setConnectivity",
+    "getConnectivity",
     "hideKeyboard",
     "setAppearance",
     "getAppearance",
@@ -1444,6 +1445,8 @@ fn mobile(platform: Platform, d: &mut Device, method: &str, args: &Map<String, V
                 "sessionId": v.session_id,
                 "convexAuthenticated": v.convex_authenticated,
                 "online": d.online,
+                "airplaneMode": d.settings.airplane,
+                "media": d.settings.media,
                 "virtualTimeMs": d.now(),
                 "launches": d.launches,
             })

@@ -546,6 +546,8 @@ fn media_and_screen_recordings() {
     );
     assert_eq!(st, 200, "{v}");
     assert_eq!(v["value"]["bytes"], 16);
+    let state = exec(&addr, &sid, "mobile: virtualState", json!({})).1;
+    assert_eq!(state["value"]["media"][0]["name"], "cat.png", "{state}");
     let (st, _) = http(
         &addr,
         "POST",
