@@ -11,6 +11,7 @@ use crate::event::{Events, RunEvent};
 use crate::farm::server::{Farm, serve};
 use crate::report::ProgressLines;
 use crate::run::campaign::{BaselineComparison, Campaign, CampaignOptions, FarmStarter};
+use crate::run::interrupt::{Interrupt, SESSION_END_GRACE, StopSignal};
 use crate::stats::ChangeKind;
 
 fn options(args: RunArgs) -> CampaignOptions {
@@ -62,7 +63,10 @@ pub fn run(args: RunArgs) -> Result<i32, HarnessError> {
     let outcome = rt.block_on(async {
         let (events, rx) = Events::channel();
         let printer = tokio::spawn(print_progress(rx));
-        let outcome = campaign.run(&InProcessFarm, events).await;
+        let interrupt = Interrupt::new();
+        let signals = tokio::spawn(watch_signals(interrupt.clone()));
+        let outcome = campaign.run_until(&InProcessFarm, events, interrupt).await;
+        signals.abort();
         // The campaign dropped its sender: the printer ends after the last line.
         let _ = printer.await;
         outcome
@@ -74,7 +78,77 @@ pub fn run(args: RunArgs) -> Result<i32, HarnessError> {
     if let Some(baseline) = &outcome.baseline {
         print_baseline(baseline);
     }
+    if let Some(signal) = outcome.interrupted {
+        eprintln!(
+            "interrupted ({}): the reports hold the finished cases; the others are skipped (exit code {})",
+            signal.name(),
+            signal.exit_code()
+        );
+    }
     Ok(outcome.exit_code())
+}
+
+/// Turns SIGINT (Ctrl-C) and SIGTERM into a stop of the run; a second signal ends the
+/// process at once (with the first one's exit code) without waiting for sessions to end.
+async fn watch_signals(interrupt: Interrupt) {
+    let mut signals = Signals::new();
+    let mut first: Option<StopSignal> = None;
+    loop {
+        let signal = signals.next().await;
+        match first {
+            None => {
+                first = Some(signal);
+                eprintln!(
+                    "{}: stopping — no new case starts; running sessions end (up to {} s); reports follow. \
+                     Again to quit at once.",
+                    signal.name(),
+                    SESSION_END_GRACE.as_secs()
+                );
+                interrupt.trigger(signal);
+            }
+            Some(f) => {
+                eprintln!(
+                    "{}: quitting now (events.jsonl holds the finished cases)",
+                    signal.name()
+                );
+                std::process::exit(f.exit_code());
+            }
+        }
+    }
+}
+
+/// SIGINT and SIGTERM, listened to from creation on.
+struct Signals {
+    #[cfg(unix)]
+    streams: Option<(tokio::signal::unix::Signal, tokio::signal::unix::Signal)>,
+}
+
+impl Signals {
+    fn new() -> Self {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            Signals {
+                streams: signal(SignalKind::interrupt())
+                    .and_then(|i| Ok((i, signal(SignalKind::terminate())?)))
+                    .ok(),
+            }
+        }
+        #[cfg(not(unix))]
+        Signals {}
+    }
+
+    async fn next(&mut self) -> StopSignal {
+        #[cfg(unix)]
+        if let Some((int, term)) = &mut self.streams {
+            return tokio::select! {
+                _ = int.recv() => StopSignal::Interrupt,
+                _ = term.recv() => StopSignal::Terminate,
+            };
+        }
+        let _ = tokio::signal::ctrl_c().await;
+        StopSignal::Interrupt
+    }
 }
 
 /// Prints a line per finished case, as the events come.
@@ -87,7 +161,7 @@ async fn print_progress(mut rx: tokio::sync::mpsc::UnboundedReceiver<RunEvent>) 
     }
 }
 
-fn print_baseline(b: &BaselineComparison) {
+pub(super) fn print_baseline(b: &BaselineComparison) {
     match &b.changes {
         Ok(changes) => {
             if changes.is_empty() {

@@ -11,10 +11,10 @@
 //! [`Events`] and collects the results from them. Sessions are opened by
 //! `crate::run::session`.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use tokio::sync::Semaphore;
@@ -27,6 +27,7 @@ use crate::load::FlowSet;
 use crate::platform::Platform;
 use crate::profile::device::{DeviceProfile, Target};
 use crate::results::{AttemptRecord, CaseResult, Outcome};
+use crate::run::interrupt::{Interrupt, SESSION_END_GRACE};
 use crate::run::plan::CaseSpec;
 use crate::run::session::{VIRTUAL_TIME_SCALE, open_device};
 
@@ -45,6 +46,9 @@ pub struct RunConfig {
     pub vars: Vars,
     /// URL of the in-process virtual farm, when a virtual device is in the run.
     pub farm_url: Option<String>,
+    /// Stops the run from outside (a signal): no case starts after it, running flows are
+    /// cancelled and their sessions ended.
+    pub interrupt: Interrupt,
 }
 
 fn platform_of(p: &DeviceProfile) -> Platform {
@@ -102,8 +106,9 @@ impl Runner {
         let stop = Arc::new(AtomicBool::new(false));
         let permits = Arc::new(Semaphore::new(self.config.parallel.max(1)));
         let (workers_events, mut from_workers) = Events::channel();
-        // Virtual cases run independently; real devices get one lane each.
-        let mut lanes: BTreeMap<String, Vec<(usize, CaseSpec)>> = BTreeMap::new();
+        // Virtual cases run independently; a real device profile gets as many lanes as it
+        // has sessions at once (`parallel`), which take its cases from one queue.
+        let mut queues: BTreeMap<String, VecDeque<(usize, CaseSpec)>> = BTreeMap::new();
         let mut singles: Vec<(usize, CaseSpec)> = vec![];
         for (i, c) in cases.into_iter().enumerate() {
             match self
@@ -111,8 +116,16 @@ impl Runner {
                 .get(&c.device)
                 .map(|d| matches!(d.target, Target::Virtual(_)))
             {
-                Some(false) => lanes.entry(c.device.clone()).or_default().push((i, c)),
+                Some(false) => queues.entry(c.device.clone()).or_default().push_back((i, c)),
                 _ => singles.push((i, c)),
+            }
+        }
+        let mut lanes: Vec<Arc<Queue>> = vec![];
+        for (device, queue) in queues {
+            let sessions = self.devices.get(&device).map_or(1, |d| d.sessions.max(1));
+            let queue = Arc::new(Mutex::new(queue));
+            for _ in 0..sessions {
+                lanes.push(queue.clone());
             }
         }
         let mut set = tokio::task::JoinSet::new();
@@ -125,13 +138,13 @@ impl Runner {
                 events.send(finished(i, r));
             });
         }
-        for (_, lane) in lanes {
+        for queue in lanes {
             let (this, events) = (self.clone(), workers_events.clone());
             let (permits, stop) = (permits.clone(), stop.clone());
             set.spawn(async move {
                 let _permit = permits.acquire_owned().await;
                 let mut session: Option<Box<dyn Device>> = None;
-                for (i, case) in lane {
+                while let Some((i, case)) = next(&queue) {
                     let r = run_case(
                         &case,
                         Some(&mut session),
@@ -145,7 +158,7 @@ impl Runner {
                     events.send(finished(i, r));
                 }
                 if let Some(s) = session {
-                    let _ = s.quit().await;
+                    end_session(s, "the lane's session").await;
                 }
             });
         }
@@ -179,6 +192,25 @@ pub async fn run_cases(
     events: &Events,
 ) -> Vec<CaseResult> {
     Runner::new(flows, devices, config).run(cases, events).await
+}
+
+/// A profile's cases not started yet, with their positions in the run: its lanes pull from
+/// it.
+type Queue = Mutex<VecDeque<(usize, CaseSpec)>>;
+
+/// The next case of a lane's queue (shared with the other lanes of the same profile).
+fn next(queue: &Queue) -> Option<(usize, CaseSpec)> {
+    queue.lock().unwrap_or_else(|e| e.into_inner()).pop_front()
+}
+
+/// Ends a session, giving up after [`SESSION_END_GRACE`] (a hung server must not hold the
+/// run, least of all an interrupted one).
+async fn end_session(session: Box<dyn Device>, what: &str) {
+    match tokio::time::timeout(SESSION_END_GRACE, session.quit()).await {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => tracing::warn!("ending {what} failed: {e}"),
+        Err(_) => tracing::warn!("ending {what} took over {} s: abandoned", SESSION_END_GRACE.as_secs()),
+    }
 }
 
 fn finished(index: usize, result: CaseResult) -> RunEvent {
@@ -241,6 +273,14 @@ async fn run_case(
         );
     };
     let platform = platform_of(profile);
+    if let Some(signal) = config.interrupt.signal() {
+        return blank(
+            case,
+            platform.name(),
+            Outcome::Skipped,
+            Some(Interrupt::skipped_message(signal, false)),
+        );
+    }
     if stop.load(Ordering::SeqCst) {
         return blank(
             case,
@@ -283,7 +323,11 @@ async fn run_case(
         };
         result = attempt(&on, lane.as_deref_mut(), flows, config).await;
         result.attempts = attempts;
-        if result.outcome == Outcome::Passed || result.outcome == Outcome::Error || attempts > config.retries {
+        if result.outcome == Outcome::Passed
+            || result.outcome == Outcome::Error
+            || attempts > config.retries
+            || config.interrupt.signal().is_some()
+        {
             break;
         }
         history.push(AttemptRecord {
@@ -295,6 +339,10 @@ async fn run_case(
             duration_ms: attempt_started.elapsed().as_millis() as u64,
             seed,
         });
+    }
+    if result.outcome == Outcome::Skipped && attempts > 1 {
+        // Interrupted during a retry: the earlier attempts say what happened.
+        result.outcome = history.last().map_or(Outcome::Skipped, |a| a.outcome);
     }
     if result.outcome == Outcome::Passed && attempts > 1 {
         result.outcome = Outcome::Flaky;
@@ -367,10 +415,11 @@ async fn attempt(
             }
             let device = slot.as_mut().expect("opened above");
             let r = run_on(on, device, platform, flows, config, &mut result).await;
-            if r {
-                // The session may be broken: end it; the next case opens a new one.
+            if r || config.interrupt.signal().is_some() {
+                // The session may be broken (or the run is stopping): end it; the next case
+                // opens a new one.
                 if let Some(s) = slot.take() {
-                    let _ = s.quit().await;
+                    end_session(s, &format!("the session on {}", case.device)).await;
                 }
             }
             return result;
@@ -386,15 +435,14 @@ async fn attempt(
     };
     debug_assert!(!is_lane);
     run_on(on, device, platform, flows, config, &mut result).await;
-    if let Some(d) = fresh
-        && let Err(e) = d.quit().await
-    {
-        tracing::warn!("ending the session on {} failed: {e}", case.device);
+    if let Some(d) = fresh {
+        end_session(d, &format!("the session on {}", case.device)).await;
     }
     result
 }
 
 /// Runs the case's flow on `device`; returns whether the outcome was an infrastructure error.
+/// An interrupt cancels the flow: the case is `skipped`, saying so.
 async fn run_on(
     on: &Attempt<'_>,
     device: &mut Box<dyn Device>,
@@ -426,7 +474,22 @@ async fn run_on(
     let exec = Executor::new(device.as_mut(), flows, vars, artifacts, on.seed)
         .with_time_scale(scale)
         .with_events(on.events.clone(), on.key.clone());
-    match tokio::time::timeout(config.flow_timeout, exec.run_flow(&case.flow_file)).await {
+    if let Some(signal) = config.interrupt.signal() {
+        // Stopped while the session was opening: the flow does not start.
+        result.outcome = Outcome::Skipped;
+        result.message = Some(Interrupt::skipped_message(signal, false));
+        return false;
+    }
+    let flow = tokio::time::timeout(config.flow_timeout, exec.run_flow(&case.flow_file));
+    let ran = tokio::select! {
+        ran = flow => ran,
+        signal = config.interrupt.triggered() => {
+            result.outcome = Outcome::Skipped;
+            result.message = Some(Interrupt::skipped_message(signal, true));
+            return false;
+        }
+    };
+    match ran {
         Err(_) => {
             result.outcome = Outcome::Error;
             result.message = Some(format!("the flow timed out after {} s", config.flow_timeout.as_secs()));

@@ -4,6 +4,7 @@ mod cli;
 mod fuzz;
 mod host_devices;
 mod host_run;
+mod interrupt;
 mod invalid_flows;
 mod roundtrip;
 mod run_cli;
