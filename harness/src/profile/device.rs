@@ -1521,6 +1521,34 @@ virtual:
     }
 
     #[test]
+    fn command_timeout_and_parallel() {
+        let p = ok(
+            "name: g\nplatform: Android\nkind: grid\nurl: http://127.0.0.1:4444\ncommandTimeout: 30s\nparallel: 4\n",
+        );
+        assert_eq!((p.command_timeout, p.sessions), (Duration::from_secs(30), 4));
+        let p = ok("name: v\nplatform: iOS\nkind: virtual\n");
+        assert_eq!((p.command_timeout, p.sessions), (DEFAULT_COMMAND_TIMEOUT, 1));
+        err(
+            "name: g\nplatform: Android\nkind: appium\nurl: http://h\ncommandTimeout: 30\n",
+            5,
+            17,
+            "duration 30 has no unit",
+        );
+        err(
+            "name: g\nplatform: Android\nkind: appium\nurl: http://h\ncommandTimeout: 0s\n",
+            5,
+            17,
+            "commandTimeout must be more than 0",
+        );
+        err(
+            "name: g\nplatform: Android\nkind: appium\nurl: http://h\nparallel: 0\n",
+            5,
+            11,
+            "0 is out of range: expected a whole number from 1 to 64",
+        );
+    }
+
+    #[test]
     fn durations_need_units() {
         err(
             "\
