@@ -9,7 +9,7 @@ use super::RunArgs;
 use crate::errors::HarnessError;
 use crate::event::{Events, RunEvent};
 use crate::farm::server::{Farm, serve};
-use crate::report::ProgressLines;
+use crate::report::{CLEAR_LINE, LiveStatus, ProgressLines};
 use crate::run::campaign::{BaselineComparison, Campaign, CampaignOptions, FarmStarter};
 use crate::run::interrupt::{Interrupt, SESSION_END_GRACE, StopSignal};
 use crate::stats::ChangeKind;
@@ -151,13 +151,47 @@ impl Signals {
     }
 }
 
-/// Prints a line per finished case, as the events come.
+/// Shows the run's events: on a terminal (stderr, and `CI` unset) one live status line with
+/// the cases that did not pass printed above it; otherwise a line per finished case.
 async fn print_progress(mut rx: tokio::sync::mpsc::UnboundedReceiver<RunEvent>) {
-    let mut lines = ProgressLines::new();
-    while let Some(event) = rx.recv().await {
-        if let Some(line) = lines.line(&event) {
-            eprintln!("{line}");
+    use std::io::{IsTerminal, Write};
+    let live = std::io::stderr().is_terminal() && std::env::var_os("CI").is_none();
+    if !live {
+        let mut lines = ProgressLines::new();
+        while let Some(event) = rx.recv().await {
+            if let Some(line) = lines.line(&event) {
+                eprintln!("{line}");
+            }
         }
+        return;
+    }
+    let started = std::time::Instant::now();
+    let mut status = LiveStatus::new();
+    let mut ticks = tokio::time::interval(Duration::from_secs(1));
+    let mut shown = false;
+    let write = |text: &str| {
+        let mut err = std::io::stderr().lock();
+        let _ = err.write_all(text.as_bytes());
+        let _ = err.flush();
+    };
+    loop {
+        tokio::select! {
+            event = rx.recv() => {
+                let Some(event) = event else { break };
+                if let Some(text) = status.observe(&event, started.elapsed()) {
+                    shown = !matches!(event, RunEvent::RunFinished { .. });
+                    write(&text);
+                }
+            }
+            _ = ticks.tick() => {
+                if shown {
+                    write(&status.tick(started.elapsed()));
+                }
+            }
+        }
+    }
+    if shown {
+        write(CLEAR_LINE);
     }
 }
 
