@@ -317,6 +317,7 @@ impl Campaign {
             vars,
             farm_url,
             interrupt: interrupt.clone(),
+            opener: Default::default(),
         };
         let runner = Runner::new(Arc::new(flows), Arc::new(devices.clone()), config);
         // Every event passes the log on its way to the caller's consumers.

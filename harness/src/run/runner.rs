@@ -20,16 +20,18 @@ use std::time::{Duration, Instant};
 use tokio::sync::Semaphore;
 
 use crate::driver::Device;
+use crate::driver::vendor::Status;
 use crate::errors::chain;
 use crate::event::{CaseKey, Collector, Events, RunEvent};
 use crate::exec::{Executor, StepError, Vars};
 use crate::load::FlowSet;
 use crate::platform::Platform;
+use crate::profile::app::AppProfile;
 use crate::profile::device::{DeviceProfile, Target};
 use crate::results::{AttemptRecord, CaseResult, Outcome};
 use crate::run::interrupt::{Interrupt, SESSION_END_GRACE};
 use crate::run::plan::CaseSpec;
-use crate::run::session::{VIRTUAL_TIME_SCALE, open_device};
+use crate::run::session::{OpenedSession, SessionError, VIRTUAL_TIME_SCALE, open_session};
 
 /// How the runner runs: the run's identity, its limits and what every case gets.
 #[derive(Clone, Debug)]
@@ -49,6 +51,55 @@ pub struct RunConfig {
     /// Stops the run from outside (a signal): no case starts after it, running flows are
     /// cancelled and their sessions ended.
     pub interrupt: Interrupt,
+    /// How sessions are opened: [`open_session`] unless a test gives its own.
+    pub opener: Opener,
+}
+
+/// Opens device sessions for the runner (tests give fakes).
+#[async_trait::async_trait]
+pub trait SessionOpener: Send + Sync {
+    async fn open(
+        &self,
+        profile: &DeviceProfile,
+        app_id: &str,
+        seed: u64,
+        app: Option<&AppProfile>,
+        farm_url: Option<&str>,
+    ) -> Result<OpenedSession, SessionError>;
+}
+
+/// The runner's [`SessionOpener`]; the default opens real sessions ([`open_session`]).
+#[derive(Clone, Default)]
+pub struct Opener(Option<Arc<dyn SessionOpener>>);
+
+impl Opener {
+    pub fn new(opener: Arc<dyn SessionOpener>) -> Self {
+        Opener(Some(opener))
+    }
+
+    async fn open(
+        &self,
+        profile: &DeviceProfile,
+        app_id: &str,
+        seed: u64,
+        app: Option<&AppProfile>,
+        farm_url: Option<&str>,
+    ) -> Result<OpenedSession, SessionError> {
+        match &self.0 {
+            Some(o) => o.open(profile, app_id, seed, app, farm_url).await,
+            None => open_session(profile, app_id, seed, app, farm_url).await,
+        }
+    }
+}
+
+impl std::fmt::Debug for Opener {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.is_some() {
+            "Opener(custom)"
+        } else {
+            "Opener(default)"
+        })
+    }
 }
 
 fn platform_of(p: &DeviceProfile) -> Platform {
@@ -143,7 +194,7 @@ impl Runner {
             let (permits, stop) = (permits.clone(), stop.clone());
             set.spawn(async move {
                 let _permit = permits.acquire_owned().await;
-                let mut session: Option<Box<dyn Device>> = None;
+                let mut session: Option<OpenedSession> = None;
                 while let Some((i, case)) = next(&queue) {
                     let r = run_case(
                         &case,
@@ -158,7 +209,7 @@ impl Runner {
                     events.send(finished(i, r));
                 }
                 if let Some(s) = session {
-                    end_session(s, "the lane's session").await;
+                    end_session(s.device, "the lane's session").await;
                 }
             });
         }
@@ -256,7 +307,7 @@ fn blank(case: &CaseSpec, platform: &str, outcome: Outcome, message: Option<Stri
 /// One case with retries. `lane` holds a reusable session for real devices.
 async fn run_case(
     case: &CaseSpec,
-    mut lane: Option<&mut Option<Box<dyn Device>>>,
+    mut lane: Option<&mut Option<OpenedSession>>,
     flows: &FlowSet,
     devices: &BTreeMap<String, DeviceProfile>,
     config: &RunConfig,
@@ -380,63 +431,73 @@ struct Attempt<'a> {
 
 async fn attempt(
     on: &Attempt<'_>,
-    lane: Option<&mut Option<Box<dyn Device>>>,
+    lane: Option<&mut Option<OpenedSession>>,
     flows: &FlowSet,
     config: &RunConfig,
 ) -> CaseResult {
     let case = on.case;
     let platform = platform_of(on.profile);
     let mut result = blank(case, platform.name(), Outcome::Passed, None);
-    let open = || async {
-        open_device(
-            on.profile,
-            on.app_id,
-            on.seed,
-            flows.app_of(&case.flow_file),
-            config.farm_url.as_deref(),
-        )
-        .await
-        .map_err(|e| format!("cannot open a session on {}: {}", case.device, chain(&e)))
-    };
     // Real devices reuse the lane's session; virtual cases get a fresh device each.
-    let mut fresh: Option<Box<dyn Device>> = None;
     let is_lane = lane.is_some();
-    let device: &mut Box<dyn Device> = match lane {
-        Some(slot) => {
-            if slot.is_none() {
-                match open().await {
-                    Ok(d) => *slot = Some(d),
-                    Err(e) => {
-                        result.outcome = Outcome::Error;
-                        result.message = Some(e);
-                        return result;
-                    }
-                }
-            }
-            let device = slot.as_mut().expect("opened above");
-            let r = run_on(on, device, platform, flows, config, &mut result).await;
-            if r || config.interrupt.signal().is_some() {
-                // The session may be broken (or the run is stopping): end it; the next case
-                // opens a new one.
-                if let Some(s) = slot.take() {
-                    end_session(s, &format!("the session on {}", case.device)).await;
-                }
-            }
-            return result;
-        }
-        None => match open().await {
-            Ok(d) => fresh.insert(d),
+    let mut fresh: Option<OpenedSession> = None;
+    let slot = match lane {
+        Some(slot) => slot,
+        None => &mut fresh,
+    };
+    if slot.is_none() {
+        let opened = config
+            .opener
+            .open(
+                on.profile,
+                on.app_id,
+                on.seed,
+                flows.app_of(&case.flow_file),
+                config.farm_url.as_deref(),
+            )
+            .await;
+        match opened {
+            Ok(s) => *slot = Some(s),
             Err(e) => {
                 result.outcome = Outcome::Error;
-                result.message = Some(e);
+                result.message = Some(format!("cannot open a session on {}: {}", case.device, chain(&e)));
                 return result;
             }
-        },
-    };
-    debug_assert!(!is_lane);
-    run_on(on, device, platform, flows, config, &mut result).await;
-    if let Some(d) = fresh {
-        end_session(d, &format!("the session on {}", case.device)).await;
+        }
+    }
+    let session = slot.as_mut().expect("opened above");
+    let infra = run_on(on, &mut session.device, platform, flows, config, &mut result).await;
+    if let Some(vendor) = session.vendor.clone() {
+        result.artifacts.push(vendor.link());
+        if result.outcome != Outcome::Skipped {
+            if result.outcome != Outcome::Passed && session.first_failure.is_none() {
+                let reason = match &result.message {
+                    Some(m) => format!("{} #{}: {}: {m}", case.flow, case.iteration, result.outcome.name()),
+                    None => format!("{} #{}: {}", case.flow, case.iteration, result.outcome.name()),
+                };
+                session.first_failure = Some(reason);
+            }
+            let status = match &session.first_failure {
+                Some(reason) => Status {
+                    passed: false,
+                    reason: reason.clone(),
+                },
+                None => Status {
+                    passed: true,
+                    reason: "passed".into(),
+                },
+            };
+            if let Err(e) = vendor.report(&status, on.profile.command_timeout).await {
+                tracing::warn!("{}", chain(&e));
+            }
+        }
+    }
+    // A lane's session may be broken after an infrastructure error (or the run is
+    // stopping): it ends, and the next case opens a new one.
+    if (!is_lane || infra || config.interrupt.signal().is_some())
+        && let Some(s) = slot.take()
+    {
+        end_session(s.device, &format!("the session on {}", case.device)).await;
     }
     result
 }
@@ -531,4 +592,138 @@ pub fn sanitize(s: &str) -> String {
             }
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::AtomicUsize;
+
+    use super::*;
+    use crate::driver::fake::{FakeDevice, FakeEvent, Node, screen};
+    use crate::load::{VarSources, load_flows};
+    use crate::profile::device::parse_device_profile;
+
+    /// Opens fake Android sessions; the first one opened is slow: every launch of the app
+    /// shows `slow_reads` empty screens before the target (a device that takes its time).
+    struct Fakes {
+        opened: AtomicUsize,
+        slow_reads: usize,
+        /// (session number, case seed) per launch, in order.
+        launches: Arc<Mutex<Vec<usize>>>,
+    }
+
+    #[async_trait::async_trait]
+    impl SessionOpener for Fakes {
+        async fn open(
+            &self,
+            _profile: &DeviceProfile,
+            app_id: &str,
+            _seed: u64,
+            _app: Option<&AppProfile>,
+            _farm_url: Option<&str>,
+        ) -> Result<OpenedSession, SessionError> {
+            let n = self.opened.fetch_add(1, Ordering::SeqCst);
+            let reads = if n == 0 { self.slow_reads } else { 0 };
+            let target = screen(Platform::Android, &[Node::id("target")]);
+            let mut device = FakeDevice::android().with_app_id(app_id).showing(target.clone());
+            let launches = self.launches.clone();
+            device.react(move |e, script| {
+                if matches!(e, FakeEvent::Launch { .. }) {
+                    launches.lock().unwrap().push(n);
+                    script.screens = std::iter::repeat_n(screen(Platform::Android, &[]), reads)
+                        .chain([target.clone()])
+                        .collect();
+                }
+            });
+            Ok(OpenedSession {
+                device: Box::new(device),
+                session_id: None,
+                vendor: None,
+                first_failure: None,
+            })
+        }
+    }
+
+    async fn run(sessions: usize, slow_reads: usize) -> (Vec<CaseResult>, Vec<usize>, Duration) {
+        let dir = tempfile::tempdir().unwrap();
+        let flow = dir.path().join("f.yaml");
+        std::fs::write(
+            &flow,
+            "appId: com.example\n---\n- launchApp\n- assertVisible: {id: target}\n",
+        )
+        .unwrap();
+        let flows = load_flows(std::slice::from_ref(&flow), &VarSources::from_env(vec![]));
+        assert!(!flows.has_errors(), "{:?}", flows.diagnostics);
+        let yaml =
+            format!("name: pool\nplatform: Android\nkind: appium\nurl: http://127.0.0.1:9\nparallel: {sessions}\n");
+        let (profile, diags) = parse_device_profile(&yaml, std::path::Path::new("devices/pool.yaml"));
+        let profile = profile.unwrap_or_else(|| panic!("{diags:?}"));
+        let launches = Arc::new(Mutex::new(vec![]));
+        let opener = Fakes {
+            opened: AtomicUsize::new(0),
+            slow_reads,
+            launches: launches.clone(),
+        };
+        let config = RunConfig {
+            run_id: "r".into(),
+            seed: 7,
+            parallel: 4,
+            retries: 0,
+            fail_fast: false,
+            flow_timeout: Duration::from_secs(600),
+            run_dir: dir.path().to_path_buf(),
+            vars: Vars::default(),
+            farm_url: None,
+            interrupt: Interrupt::new(),
+            opener: Opener::new(Arc::new(opener)),
+        };
+        let cases: Vec<CaseSpec> = (1..=6)
+            .map(|i| CaseSpec {
+                flow_file: flow.clone(),
+                flow: "f".into(),
+                device: "pool".into(),
+                iteration: i,
+                seed: crate::run::plan::stable_hash(&[&i.to_string()], 7),
+            })
+            .collect();
+        let devices = BTreeMap::from([("pool".to_string(), profile)]);
+        let started = tokio::time::Instant::now();
+        let results = run_cases(cases, Arc::new(flows), Arc::new(devices), config, &Events::none()).await;
+        let took = started.elapsed();
+        let launches = launches.lock().unwrap().clone();
+        (results, launches, took)
+    }
+
+    /// What must not depend on which session ran a case.
+    fn essence(results: &[CaseResult]) -> Vec<(String, u32, Outcome, u64, Vec<String>)> {
+        results
+            .iter()
+            .map(|r| {
+                let steps = r.steps.iter().map(|s| format!("{} {:?}", s.name, s.status)).collect();
+                (r.device.clone(), r.iteration, r.outcome, r.seed, steps)
+            })
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn lanes_pull_from_one_queue_so_a_slow_device_does_not_hold_back_the_others() {
+        // One session: the static order, every case on one device.
+        let (one, launches, _) = run(1, 0).await;
+        assert_eq!(launches, [0; 6]);
+        assert!(one.iter().all(|r| r.outcome == Outcome::Passed), "{one:?}");
+        // Two sessions, the first slow: the fast one takes the cases the slow one cannot.
+        let (two, launches, took) = run(2, 6).await;
+        let on_slow = launches.iter().filter(|&&n| n == 0).count();
+        let on_fast = launches.len() - on_slow;
+        assert_eq!(launches.len(), 6, "{launches:?}");
+        assert!(
+            on_fast >= 4 && on_slow <= 2,
+            "a static split gives 3 and 3: {launches:?}"
+        );
+        // Whoever ran them, the results are the single session's (plan order, seeds).
+        assert_eq!(essence(&two), essence(&one));
+        // The slow device's first case is the long pole, not three of them.
+        let (_, _, alone) = run(1, 6).await;
+        assert!(took * 2 < alone, "two lanes {took:?}, the slow device alone {alone:?}");
+    }
 }

@@ -13,6 +13,7 @@ use crate::driver::appium::{AppiumDevice, SessionSpec};
 use crate::driver::hybrid::Hybrid;
 use crate::driver::ios_host::{IosHost, StorageNames};
 use crate::driver::transport::{SessionIdSlot, TransportOptions, with_options};
+use crate::driver::vendor::VendorSession;
 use crate::driver::{Device, DriverError};
 use crate::platform::Platform;
 use crate::profile::app::AppProfile;
@@ -153,6 +154,11 @@ pub struct OpenedSession {
     pub device: Box<dyn Device>,
     /// The WebDriver session id, when the session is an Appium one.
     pub session_id: Option<String>,
+    /// On a cloud farm: the session's dashboard link and status reporting.
+    pub vendor: Option<VendorSession>,
+    /// The first case of the session that did not pass (a lane's session runs several): the
+    /// vendor's status stays `failed` with its reason once one did.
+    pub first_failure: Option<String>,
 }
 
 /// Opens a device session with the profile's backend: Appium, the host tools (`adb`,
@@ -189,9 +195,22 @@ pub async fn open_session(
         let device = with_options(options, AppiumDevice::connect(&spec)).await?;
         Ok::<_, SessionError>(Box::new(device) as Box<dyn Device>)
     };
-    let opened = |device: Box<dyn Device>| OpenedSession {
-        device,
-        session_id: id_slot.lock().unwrap_or_else(|e| e.into_inner()).clone(),
+    let opened = |device: Box<dyn Device>| {
+        let session_id = id_slot.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        let vendor = match (&profile.target, &session_id) {
+            (Target::Cloud(c), Some(id)) => {
+                let env = |var: &str| std::env::var(var).ok();
+                let credentials = env(&c.credentials.username_env).zip(env(&c.credentials.access_key_env));
+                Some(VendorSession::new(c.vendor, &c.url, id, credentials))
+            }
+            _ => None,
+        };
+        OpenedSession {
+            device,
+            session_id,
+            vendor,
+            first_failure: None,
+        }
     };
     if profile.backend == Backend::Appium {
         return appium().await.map(opened);

@@ -1,6 +1,7 @@
 //! Integration tests: one test binary (nextest style), one module per subject.
 mod appium_real;
 mod cli;
+mod farms;
 mod fuzz;
 mod host_devices;
 mod host_run;
