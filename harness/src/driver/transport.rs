@@ -65,8 +65,8 @@ impl AppiumTransport {
     }
 }
 
-/// The JSON content type Selenium Grid 4 insists on (it answers 400 to `application/json`
-/// without a charset in some versions; Appium accepts both).
+/// The JSON content type Selenium Grid 4 insists on: it refuses `application/json` without a
+/// charset (`Content-Type header does not indicate utf-8 encoded json`); Appium accepts both.
 pub const JSON_CONTENT_TYPE: &str = "application/json; charset=utf-8";
 
 impl AppiumTransport {

@@ -41,16 +41,9 @@ impl Farm {
         Farm { child, url }
     }
 
-    /// `GET path` on the farm, as JSON (a bare HTTP/1.0 request: no client crate needed).
+    /// `GET path` on the farm, as JSON.
     pub fn get(&self, path: &str) -> Value {
-        use std::io::{Read, Write};
-        let addr = self.url.trim_start_matches("http://");
-        let mut s = std::net::TcpStream::connect(addr).unwrap();
-        write!(s, "GET {path} HTTP/1.0\r\nHost: {addr}\r\n\r\n").unwrap();
-        let mut text = String::new();
-        s.read_to_string(&mut text).unwrap();
-        let body = text.split_once("\r\n\r\n").map(|(_, b)| b).unwrap_or("");
-        serde_json::from_str(body).unwrap_or_else(|e| panic!("{e}: {text}"))
+        get_json(&self.url, path)
     }
 
     /// The sessions open on the farm.
@@ -67,6 +60,18 @@ impl Drop for Farm {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// `GET base/path` as JSON (a bare HTTP/1.0 request: no client crate needed).
+pub fn get_json(base: &str, path: &str) -> Value {
+    use std::io::{Read, Write};
+    let addr = base.trim_start_matches("http://").trim_end_matches('/');
+    let mut s = std::net::TcpStream::connect(addr).unwrap();
+    write!(s, "GET {path} HTTP/1.0\r\nHost: {addr}\r\n\r\n").unwrap();
+    let mut text = String::new();
+    s.read_to_string(&mut text).unwrap();
+    let body = text.split_once("\r\n\r\n").map(|(_, b)| b).unwrap_or("");
+    serde_json::from_str(body).unwrap_or_else(|e| panic!("{e}: {text}"))
 }
 
 /// A device profile for the farm as a plain Appium server (Android) with `extra` lines.

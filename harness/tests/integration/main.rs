@@ -3,6 +3,7 @@ mod appium_real;
 mod cli;
 mod farms;
 mod fuzz;
+mod grid;
 mod host_devices;
 mod host_run;
 mod interrupt;
