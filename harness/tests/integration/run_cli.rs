@@ -474,3 +474,36 @@ fn a_hung_server_ends_the_case_as_an_error_within_the_command_timeout() {
         "{message}"
     );
 }
+
+#[test]
+fn harness_report_compares_with_a_baseline_without_changing_the_exit_code() {
+    let dir = tempfile::tempdir().unwrap();
+    let args = [
+        "flows/session-restore.yaml",
+        "-d",
+        "virtual-android",
+        "-n",
+        "2",
+        "--seed",
+        "4",
+    ];
+    let first = dir.path().join("first");
+    let second = dir.path().join("second");
+    assert_eq!(run(&args, &first).status.code(), Some(0));
+    assert_eq!(run(&args, &second).status.code(), Some(0));
+    let out = Command::new(env!("CARGO_BIN_EXE_harness"))
+        .arg("report")
+        .arg(second.join("latest"))
+        .arg("-o")
+        .arg(dir.path().join("merged"))
+        .arg("--baseline")
+        .arg(first.join("latest/results.json"))
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    assert!(
+        stdout.contains("against the baseline") && stdout.contains("no significant change"),
+        "{stdout}"
+    );
+}
