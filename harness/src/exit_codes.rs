@@ -11,3 +11,9 @@ pub const TEST_FAILED: i32 = 1;
 pub const INVALID_INPUT: i32 = 2;
 /// Infrastructure error: a device or server was unreachable, or a session was lost.
 pub const INFRASTRUCTURE: i32 = 3;
+/// The run was interrupted with SIGINT (Ctrl-C): 128 + 2, as shells report it. The finished
+/// cases' reports are written; the cases not run are `skipped`.
+pub const INTERRUPTED: i32 = 130;
+/// The run was stopped with SIGTERM (a cancelled CI job): 128 + 15. Reports as for
+/// [`INTERRUPTED`].
+pub const TERMINATED: i32 = 143;

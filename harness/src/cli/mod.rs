@@ -42,6 +42,9 @@ pub enum Command {
     Run(RunArgs),
     /// Re-render the reports from results.json files; several are merged (CI shards).
     ///
+    /// A run directory without results.json (a run that was killed) is rebuilt from its
+    /// events.jsonl: every finished case, the others skipped.
+    ///
     /// Exit code as `harness run` would give for the merged results (0, 1, 3), 2 when a
     /// file cannot be read or the parts overlap.
     Report(ReportArgs),
@@ -119,9 +122,14 @@ pub struct ReportArgs {
     /// results.json files, or run directories that contain one.
     #[arg(required = true)]
     pub results: Vec<PathBuf>,
-    /// Where to write the merged reports (default: reports/RUN_ID-report).
+    /// Where to write the merged reports (default: reports/RUN_ID-report; for a run
+    /// directory rebuilt from its events.jsonl, that directory).
     #[arg(short = 'o', long)]
     pub output: Option<PathBuf>,
+    /// A previous results.json (or run directory): print significant regressions and
+    /// improvements, as `harness run --baseline` does (the exit code does not change).
+    #[arg(long)]
+    pub baseline: Option<PathBuf>,
 }
 
 #[derive(Subcommand, Debug)]

@@ -17,6 +17,7 @@ pub mod ios_host;
 pub mod mobile;
 pub mod select;
 pub mod transport;
+pub mod vendor;
 
 use std::path::PathBuf;
 

@@ -110,6 +110,8 @@ pub struct Farm {
     devices: Mutex<HashMap<String, Arc<Mutex<Device>>>>,
     sessions: Mutex<HashMap<String, SessionInfo>>,
     counter: AtomicU64,
+    /// Sessions created since the farm started (`GET /status`: `sessionsCreated`).
+    created: AtomicU64,
 }
 
 impl Farm {
@@ -119,6 +121,7 @@ impl Farm {
             devices: Mutex::new(HashMap::new()),
             sessions: Mutex::new(HashMap::new()),
             counter: AtomicU64::new(1),
+            created: AtomicU64::new(0),
         })
     }
 
@@ -198,9 +201,10 @@ async fn unknown_method(method: axum::http::Method, uri: axum::http::Uri) -> WdE
     )
 }
 
-async fn status() -> WdResult {
+async fn status(State(farm): State<Arc<Farm>>) -> WdResult {
     ok(json!({
         "ready": true,
+        "sessionsCreated": farm.created.load(Ordering::SeqCst),
         "message": "harness virtual farm is ready to accept commands",
         "build": {"version": env!("CARGO_PKG_VERSION"), "name": "harness-virtual-farm"}
     }))
@@ -413,6 +417,7 @@ fn create(farm: &Farm, caps: Map<String, Value>) -> Result<Value, WdError> {
             pointer: (0, 0),
         },
     );
+    farm.created.fetch_add(1, Ordering::SeqCst);
     tracing::debug!(session = %sid, "virtual session created");
     Ok(json!({"sessionId": sid, "capabilities": capabilities}))
 }

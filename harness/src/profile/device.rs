@@ -24,6 +24,7 @@
 use std::fmt;
 use std::io::Read as _;
 use std::path::Path;
+use std::time::Duration;
 
 use crate::diag::{Diagnostic, Sink};
 use crate::lower::{MapView, boolean, index, integer, join, nonempty_string, number, one_of, string, string_list};
@@ -48,7 +49,18 @@ pub struct DeviceProfile {
     pub backend: Backend,
     /// The device itself, with the settings of its kind.
     pub target: Target,
+    /// How long one WebDriver command may take before the case ends as an infrastructure
+    /// error (`commandTimeout: 30s`; default [`DEFAULT_COMMAND_TIMEOUT`]). A hung server
+    /// never hangs the run.
+    pub command_timeout: Duration,
+    /// Sessions of this profile at once (`parallel: N`, default 1): N lanes take the
+    /// profile's cases from one queue (a Grid or a cloud farm behind one profile). Virtual
+    /// devices ignore it (each case gets its own session).
+    pub sessions: usize,
 }
+
+/// The per-command timeout of profiles without `commandTimeout`.
+pub const DEFAULT_COMMAND_TIMEOUT: Duration = Duration::from_secs(120);
 
 impl DeviceProfile {
     /// The kind of device, as written in the profile's `kind:`.
@@ -434,7 +446,15 @@ pub fn parse_device_profile(text: &str, file: &Path) -> (Option<DeviceProfile>, 
     (profile.filter(|_| ok), diags)
 }
 
-const COMMON_KEYS: [&str; 5] = ["name", "platform", "kind", "tags", "backend"];
+const COMMON_KEYS: [&str; 7] = [
+    "name",
+    "platform",
+    "kind",
+    "tags",
+    "backend",
+    "commandTimeout",
+    "parallel",
+];
 
 const BACKENDS: [(&str, Backend); 3] = [
     ("appium", Backend::Appium),
@@ -504,6 +524,22 @@ fn lower_profile(sink: &mut Sink, node: &Node) -> Option<DeviceProfile> {
         Some(n) => string_list(sink, n, "tags"),
         None => Some(Vec::new()),
     };
+    let command_timeout = match map.get("commandTimeout") {
+        Some(n) => crate::lower::duration(sink, n, "commandTimeout").and_then(|d| {
+            if d.is_zero() {
+                sink.error(n.pos, "commandTimeout", "commandTimeout must be more than 0")
+                    .hint("e.g. commandTimeout: 30s");
+                None
+            } else {
+                Some(d)
+            }
+        }),
+        None => Some(DEFAULT_COMMAND_TIMEOUT),
+    };
+    let sessions = match map.get("parallel") {
+        Some(n) => crate::lower::integer(sink, n, "parallel", 1, 64).map(|v| v as usize),
+        None => Some(1),
+    };
     let backend_node = map.get("backend");
     let backend = match backend_node {
         Some(n) => one_of(sink, n, "backend", &BACKENDS),
@@ -572,6 +608,8 @@ fn lower_profile(sink: &mut Sink, node: &Node) -> Option<DeviceProfile> {
         tags: tags?,
         backend: backend?,
         target: target?,
+        command_timeout: command_timeout?,
+        sessions: sessions?,
     })
 }
 
@@ -1490,6 +1528,34 @@ virtual:
             5,
             11,
             "'1.34.x' is not a version",
+        );
+    }
+
+    #[test]
+    fn command_timeout_and_parallel() {
+        let p = ok(
+            "name: g\nplatform: Android\nkind: grid\nurl: http://127.0.0.1:4444\ncommandTimeout: 30s\nparallel: 4\n",
+        );
+        assert_eq!((p.command_timeout, p.sessions), (Duration::from_secs(30), 4));
+        let p = ok("name: v\nplatform: iOS\nkind: virtual\n");
+        assert_eq!((p.command_timeout, p.sessions), (DEFAULT_COMMAND_TIMEOUT, 1));
+        err(
+            "name: g\nplatform: Android\nkind: appium\nurl: http://h\ncommandTimeout: 30\n",
+            5,
+            17,
+            "duration 30 has no unit",
+        );
+        err(
+            "name: g\nplatform: Android\nkind: appium\nurl: http://h\ncommandTimeout: 0s\n",
+            5,
+            17,
+            "commandTimeout must be more than 0",
+        );
+        err(
+            "name: g\nplatform: Android\nkind: appium\nurl: http://h\nparallel: 0\n",
+            5,
+            11,
+            "0 is out of range: expected a whole number from 1 to 64",
         );
     }
 

@@ -8,6 +8,8 @@
 mod html;
 mod json;
 mod junit;
+mod live;
+mod log;
 mod progress;
 mod summary;
 
@@ -18,6 +20,8 @@ use std::path::{Path, PathBuf};
 pub use html::{HTML_FILE, html_report, write_html};
 pub use json::{RESULTS_FILE, merge, read_results, write_results};
 pub use junit::{JUNIT_FILE, junit_report, write_junit};
+pub use live::{CLEAR_LINE, LiveStatus};
+pub use log::{EVENTS_FILE, EventLog, LogHeader, NEVER_ENDED, PlannedCase, read_events_log};
 pub use progress::ProgressLines;
 pub use summary::{statistics_section, summary_table};
 

@@ -15,12 +15,13 @@ use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use crate::errors::{HarnessError, MissingSecret};
-use crate::event::Events;
+use crate::event::{Events, RunEvent};
 use crate::exec::Vars;
 use crate::load::{FlowSet, VarSources, load_flows, normalize};
 use crate::profile::device::{DeviceProfile, Target, load_device_profile};
-use crate::report::ReportError;
-use crate::results::RunResults;
+use crate::report::{EVENTS_FILE, EventLog, LogHeader, PlannedCase, ReportError};
+use crate::results::{CaseResult, Outcome, RunResults};
+use crate::run::interrupt::{Interrupt, SESSION_END_GRACE, StopSignal};
 use crate::run::plan::{CaseSpec, PlannedFlow, Shard, plan};
 use crate::run::runner::{RunConfig, Runner};
 use crate::run::until_confident::{UntilConfident, Verdict};
@@ -91,12 +92,18 @@ pub struct CampaignOutcome {
     pub verdicts: Vec<Verdict>,
     /// `--baseline`: the comparison.
     pub baseline: Option<BaselineComparison>,
+    /// The signal that stopped the run early, if one did.
+    pub interrupted: Option<StopSignal>,
 }
 
 impl CampaignOutcome {
-    /// The exit code the results call for (0 passed, 1 a test failed, 3 an error).
+    /// The exit code the results call for (0 passed, 1 a test failed, 3 an error), or the
+    /// signal's (130 SIGINT, 143 SIGTERM) when the run was interrupted.
     pub fn exit_code(&self) -> i32 {
-        self.results.exit_code()
+        match self.interrupted {
+            Some(signal) => signal.exit_code(),
+            None => self.results.exit_code(),
+        }
     }
 }
 
@@ -251,6 +258,22 @@ impl Campaign {
     /// so a consumer's stream ends before the reports are written), then writes the reports,
     /// points `reports/latest` at the run and compares with the baseline.
     pub async fn run(self, farm: &dyn FarmStarter, events: Events) -> Result<CampaignOutcome, HarnessError> {
+        self.run_until(farm, events, Interrupt::new()).await
+    }
+
+    /// [`run`](Campaign::run), stopped early when `interrupt` is triggered: no case starts
+    /// after it, running flows are cancelled and their sessions ended (the runner gets
+    /// [`SESSION_END_GRACE`] for that, then is abandoned), and the reports hold the finished
+    /// cases, the others `skipped` saying the run was interrupted.
+    ///
+    /// Each finished case is also appended to `events.jsonl` in the run directory as it
+    /// ends, so that a run killed outright can be rebuilt (`harness report RUN_DIR`).
+    pub async fn run_until(
+        self,
+        farm: &dyn FarmStarter,
+        events: Events,
+        interrupt: Interrupt,
+    ) -> Result<CampaignOutcome, HarnessError> {
         let started_at_ms = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map(|d| d.as_millis() as u64)
@@ -273,6 +296,29 @@ impl Campaign {
             until_confident,
             ..
         } = self;
+        let header = LogHeader {
+            run_id: run_id.clone(),
+            harness_version: env!("CARGO_PKG_VERSION").to_string(),
+            started_at_ms,
+            seed,
+            shard: options.shard.map(|s| s.to_string()),
+            planned: if until_confident.is_some() {
+                vec![]
+            } else {
+                cases.iter().map(|c| planned_case(c, &devices)).collect()
+            },
+        };
+        let log = match EventLog::create(&run_dir, header) {
+            Ok(log) => Some(log),
+            Err(e) => {
+                tracing::warn!(
+                    "cannot write {}: {e} (the run goes on without it)",
+                    run_dir.join(EVENTS_FILE).display()
+                );
+                None
+            }
+        };
+        let planned = cases.clone();
         let config = RunConfig {
             run_id: run_id.clone(),
             seed,
@@ -283,13 +329,45 @@ impl Campaign {
             run_dir: run_dir.clone(),
             vars,
             farm_url,
+            interrupt: interrupt.clone(),
+            opener: Default::default(),
         };
-        let runner = Runner::new(Arc::new(flows), Arc::new(devices), config);
-        let (cases, verdicts) = match &until_confident {
-            Some(test) => test.run(&runner, cases, &events).await,
-            None => (runner.run(cases, &events).await, vec![]),
+        let runner = Runner::new(Arc::new(flows), Arc::new(devices.clone()), config);
+        // Every event passes the log on its way to the caller's consumers.
+        let (to_log, from_runner) = Events::channel();
+        let tee = tokio::spawn(tee(from_runner, log, events));
+        let work = async {
+            match &until_confident {
+                Some(test) => test.run(&runner, cases, &to_log).await,
+                None => (runner.run(cases, &to_log).await, vec![]),
+            }
         };
-        drop(events);
+        let abandon = async {
+            interrupt.triggered().await;
+            tokio::time::sleep(SESSION_END_GRACE + Duration::from_secs(2)).await;
+        };
+        let ran = tokio::select! {
+            ran = work => Some(ran),
+            () = abandon => None,
+        };
+        drop(to_log);
+        let (mut log, finished) = tee.await.unwrap_or_default();
+        let (cases, verdicts) = match ran {
+            Some(ran) => ran,
+            None => {
+                // The runner did not wind down in time: its finished cases are what was
+                // reported; every other planned case is skipped.
+                let signal = interrupt.signal().unwrap_or(StopSignal::Interrupt);
+                tracing::warn!(
+                    "the run did not stop within {} s: abandoned",
+                    SESSION_END_GRACE.as_secs()
+                );
+                (abandoned(&planned, finished, &devices, signal), vec![])
+            }
+        };
+        if let Some(log) = &mut log {
+            let _ = log.end();
+        }
         let results = RunResults {
             run_id: run_id.clone(),
             harness_version: env!("CARGO_PKG_VERSION").to_string(),
@@ -308,8 +386,90 @@ impl Campaign {
             reports,
             verdicts,
             baseline,
+            interrupted: interrupt.signal(),
         })
     }
+}
+
+/// Forwards the runner's events to `out`, appending each finished case to the log (and
+/// keeping it, in case the runner has to be abandoned). Ends when the runner's stream ends.
+async fn tee(
+    mut from_runner: tokio::sync::mpsc::UnboundedReceiver<RunEvent>,
+    mut log: Option<EventLog>,
+    out: Events,
+) -> (Option<EventLog>, Vec<(usize, CaseResult)>) {
+    let mut finished = vec![];
+    while let Some(event) = from_runner.recv().await {
+        match &event {
+            RunEvent::RoundStarted { round, .. } => {
+                if let Some(l) = &mut log {
+                    let _ = l.round(*round);
+                }
+            }
+            RunEvent::CaseFinished { index, result } => {
+                if let Some(l) = &mut log
+                    && let Err(e) = l.case(*index, result)
+                {
+                    tracing::warn!("cannot append to {}: {e}", l.path().display());
+                }
+                finished.push((*index, (**result).clone()));
+            }
+            _ => {}
+        }
+        out.send(event);
+    }
+    (log, finished)
+}
+
+fn planned_case(c: &CaseSpec, devices: &BTreeMap<String, DeviceProfile>) -> PlannedCase {
+    PlannedCase {
+        flow: c.flow.clone(),
+        flow_file: c.flow_file.display().to_string(),
+        device: c.device.clone(),
+        platform: devices.get(&c.device).map_or("?", |d| d.platform.name()).to_string(),
+        iteration: c.iteration,
+        seed: c.seed,
+    }
+}
+
+/// The results of a run whose runner was abandoned: the finished cases in plan order, the
+/// others skipped.
+fn abandoned(
+    planned: &[CaseSpec],
+    finished: Vec<(usize, CaseResult)>,
+    devices: &BTreeMap<String, DeviceProfile>,
+    signal: StopSignal,
+) -> Vec<CaseResult> {
+    let mut by_index: BTreeMap<usize, CaseResult> = finished.into_iter().collect();
+    planned
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            by_index.remove(&i).unwrap_or_else(|| {
+                let p = planned_case(c, devices);
+                CaseResult {
+                    flow: p.flow,
+                    flow_file: p.flow_file,
+                    device: p.device,
+                    platform: p.platform,
+                    iteration: p.iteration,
+                    outcome: Outcome::Skipped,
+                    diagnosis: None,
+                    cause: None,
+                    message: Some(Interrupt::skipped_message(signal, false)),
+                    duration_ms: 0,
+                    attempts: 0,
+                    attempt_history: vec![],
+                    steps: vec![],
+                    snapshots: vec![],
+                    restore_ms: None,
+                    cold_launch_ms: None,
+                    artifacts: vec![],
+                    seed: p.seed,
+                }
+            })
+        })
+        .collect()
 }
 
 /// Flow files of the paths: files as given, a directory's top-level `.yaml`/`.yml` files
@@ -434,8 +594,9 @@ pub fn point_latest(reports: &Path, run_id: &str) {
     }
 }
 
-/// The results against a baseline results.json (or a run directory holding one).
-fn compare(base: &Path, results: &RunResults) -> BaselineComparison {
+/// The results against a baseline results.json (or a run directory holding one): what
+/// `harness run --baseline` and `harness report --baseline` print.
+pub fn compare(base: &Path, results: &RunResults) -> BaselineComparison {
     let path = if base.is_dir() {
         base.join(crate::report::RESULTS_FILE)
     } else {

@@ -11,24 +11,27 @@
 //! [`Events`] and collects the results from them. Sessions are opened by
 //! `crate::run::session`.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use tokio::sync::Semaphore;
 
 use crate::driver::Device;
+use crate::driver::vendor::Status;
 use crate::errors::chain;
 use crate::event::{CaseKey, Collector, Events, RunEvent};
 use crate::exec::{Executor, StepError, Vars};
 use crate::load::FlowSet;
 use crate::platform::Platform;
+use crate::profile::app::AppProfile;
 use crate::profile::device::{DeviceProfile, Target};
 use crate::results::{AttemptRecord, CaseResult, Outcome};
+use crate::run::interrupt::{Interrupt, SESSION_END_GRACE};
 use crate::run::plan::CaseSpec;
-use crate::run::session::{VIRTUAL_TIME_SCALE, open_device};
+use crate::run::session::{OpenedSession, SessionError, VIRTUAL_TIME_SCALE, open_session};
 
 /// How the runner runs: the run's identity, its limits and what every case gets.
 #[derive(Clone, Debug)]
@@ -45,6 +48,58 @@ pub struct RunConfig {
     pub vars: Vars,
     /// URL of the in-process virtual farm, when a virtual device is in the run.
     pub farm_url: Option<String>,
+    /// Stops the run from outside (a signal): no case starts after it, running flows are
+    /// cancelled and their sessions ended.
+    pub interrupt: Interrupt,
+    /// How sessions are opened: [`open_session`] unless a test gives its own.
+    pub opener: Opener,
+}
+
+/// Opens device sessions for the runner (tests give fakes).
+#[async_trait::async_trait]
+pub trait SessionOpener: Send + Sync {
+    async fn open(
+        &self,
+        profile: &DeviceProfile,
+        app_id: &str,
+        seed: u64,
+        app: Option<&AppProfile>,
+        farm_url: Option<&str>,
+    ) -> Result<OpenedSession, SessionError>;
+}
+
+/// The runner's [`SessionOpener`]; the default opens real sessions ([`open_session`]).
+#[derive(Clone, Default)]
+pub struct Opener(Option<Arc<dyn SessionOpener>>);
+
+impl Opener {
+    pub fn new(opener: Arc<dyn SessionOpener>) -> Self {
+        Opener(Some(opener))
+    }
+
+    async fn open(
+        &self,
+        profile: &DeviceProfile,
+        app_id: &str,
+        seed: u64,
+        app: Option<&AppProfile>,
+        farm_url: Option<&str>,
+    ) -> Result<OpenedSession, SessionError> {
+        match &self.0 {
+            Some(o) => o.open(profile, app_id, seed, app, farm_url).await,
+            None => open_session(profile, app_id, seed, app, farm_url).await,
+        }
+    }
+}
+
+impl std::fmt::Debug for Opener {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.is_some() {
+            "Opener(custom)"
+        } else {
+            "Opener(default)"
+        })
+    }
 }
 
 fn platform_of(p: &DeviceProfile) -> Platform {
@@ -102,8 +157,9 @@ impl Runner {
         let stop = Arc::new(AtomicBool::new(false));
         let permits = Arc::new(Semaphore::new(self.config.parallel.max(1)));
         let (workers_events, mut from_workers) = Events::channel();
-        // Virtual cases run independently; real devices get one lane each.
-        let mut lanes: BTreeMap<String, Vec<(usize, CaseSpec)>> = BTreeMap::new();
+        // Virtual cases run independently; a real device profile gets as many lanes as it
+        // has sessions at once (`parallel`), which take its cases from one queue.
+        let mut queues: BTreeMap<String, VecDeque<(usize, CaseSpec)>> = BTreeMap::new();
         let mut singles: Vec<(usize, CaseSpec)> = vec![];
         for (i, c) in cases.into_iter().enumerate() {
             match self
@@ -111,8 +167,16 @@ impl Runner {
                 .get(&c.device)
                 .map(|d| matches!(d.target, Target::Virtual(_)))
             {
-                Some(false) => lanes.entry(c.device.clone()).or_default().push((i, c)),
+                Some(false) => queues.entry(c.device.clone()).or_default().push_back((i, c)),
                 _ => singles.push((i, c)),
+            }
+        }
+        let mut lanes: Vec<Arc<Queue>> = vec![];
+        for (device, queue) in queues {
+            let sessions = self.devices.get(&device).map_or(1, |d| d.sessions.max(1));
+            let queue = Arc::new(Mutex::new(queue));
+            for _ in 0..sessions {
+                lanes.push(queue.clone());
             }
         }
         let mut set = tokio::task::JoinSet::new();
@@ -125,13 +189,13 @@ impl Runner {
                 events.send(finished(i, r));
             });
         }
-        for (_, lane) in lanes {
+        for queue in lanes {
             let (this, events) = (self.clone(), workers_events.clone());
             let (permits, stop) = (permits.clone(), stop.clone());
             set.spawn(async move {
                 let _permit = permits.acquire_owned().await;
-                let mut session: Option<Box<dyn Device>> = None;
-                for (i, case) in lane {
+                let mut session: Option<OpenedSession> = None;
+                while let Some((i, case)) = next(&queue) {
                     let r = run_case(
                         &case,
                         Some(&mut session),
@@ -145,7 +209,7 @@ impl Runner {
                     events.send(finished(i, r));
                 }
                 if let Some(s) = session {
-                    let _ = s.quit().await;
+                    end_session(s.device, "the lane's session").await;
                 }
             });
         }
@@ -179,6 +243,25 @@ pub async fn run_cases(
     events: &Events,
 ) -> Vec<CaseResult> {
     Runner::new(flows, devices, config).run(cases, events).await
+}
+
+/// A profile's cases not started yet, with their positions in the run: its lanes pull from
+/// it.
+type Queue = Mutex<VecDeque<(usize, CaseSpec)>>;
+
+/// The next case of a lane's queue (shared with the other lanes of the same profile).
+fn next(queue: &Queue) -> Option<(usize, CaseSpec)> {
+    queue.lock().unwrap_or_else(|e| e.into_inner()).pop_front()
+}
+
+/// Ends a session, giving up after [`SESSION_END_GRACE`] (a hung server must not hold the
+/// run, least of all an interrupted one).
+async fn end_session(session: Box<dyn Device>, what: &str) {
+    match tokio::time::timeout(SESSION_END_GRACE, session.quit()).await {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => tracing::warn!("ending {what} failed: {e}"),
+        Err(_) => tracing::warn!("ending {what} took over {} s: abandoned", SESSION_END_GRACE.as_secs()),
+    }
 }
 
 fn finished(index: usize, result: CaseResult) -> RunEvent {
@@ -224,7 +307,7 @@ fn blank(case: &CaseSpec, platform: &str, outcome: Outcome, message: Option<Stri
 /// One case with retries. `lane` holds a reusable session for real devices.
 async fn run_case(
     case: &CaseSpec,
-    mut lane: Option<&mut Option<Box<dyn Device>>>,
+    mut lane: Option<&mut Option<OpenedSession>>,
     flows: &FlowSet,
     devices: &BTreeMap<String, DeviceProfile>,
     config: &RunConfig,
@@ -241,6 +324,14 @@ async fn run_case(
         );
     };
     let platform = platform_of(profile);
+    if let Some(signal) = config.interrupt.signal() {
+        return blank(
+            case,
+            platform.name(),
+            Outcome::Skipped,
+            Some(Interrupt::skipped_message(signal, false)),
+        );
+    }
     if stop.load(Ordering::SeqCst) {
         return blank(
             case,
@@ -283,7 +374,11 @@ async fn run_case(
         };
         result = attempt(&on, lane.as_deref_mut(), flows, config).await;
         result.attempts = attempts;
-        if result.outcome == Outcome::Passed || result.outcome == Outcome::Error || attempts > config.retries {
+        if result.outcome == Outcome::Passed
+            || result.outcome == Outcome::Error
+            || attempts > config.retries
+            || config.interrupt.signal().is_some()
+        {
             break;
         }
         history.push(AttemptRecord {
@@ -295,6 +390,10 @@ async fn run_case(
             duration_ms: attempt_started.elapsed().as_millis() as u64,
             seed,
         });
+    }
+    if result.outcome == Outcome::Skipped && attempts > 1 {
+        // Interrupted during a retry: the earlier attempts say what happened.
+        result.outcome = history.last().map_or(Outcome::Skipped, |a| a.outcome);
     }
     if result.outcome == Outcome::Passed && attempts > 1 {
         result.outcome = Outcome::Flaky;
@@ -332,69 +431,79 @@ struct Attempt<'a> {
 
 async fn attempt(
     on: &Attempt<'_>,
-    lane: Option<&mut Option<Box<dyn Device>>>,
+    lane: Option<&mut Option<OpenedSession>>,
     flows: &FlowSet,
     config: &RunConfig,
 ) -> CaseResult {
     let case = on.case;
     let platform = platform_of(on.profile);
     let mut result = blank(case, platform.name(), Outcome::Passed, None);
-    let open = || async {
-        open_device(
-            on.profile,
-            on.app_id,
-            on.seed,
-            flows.app_of(&case.flow_file),
-            config.farm_url.as_deref(),
-        )
-        .await
-        .map_err(|e| format!("cannot open a session on {}: {}", case.device, chain(&e)))
-    };
     // Real devices reuse the lane's session; virtual cases get a fresh device each.
-    let mut fresh: Option<Box<dyn Device>> = None;
     let is_lane = lane.is_some();
-    let device: &mut Box<dyn Device> = match lane {
-        Some(slot) => {
-            if slot.is_none() {
-                match open().await {
-                    Ok(d) => *slot = Some(d),
-                    Err(e) => {
-                        result.outcome = Outcome::Error;
-                        result.message = Some(e);
-                        return result;
-                    }
-                }
-            }
-            let device = slot.as_mut().expect("opened above");
-            let r = run_on(on, device, platform, flows, config, &mut result).await;
-            if r {
-                // The session may be broken: end it; the next case opens a new one.
-                if let Some(s) = slot.take() {
-                    let _ = s.quit().await;
-                }
-            }
-            return result;
-        }
-        None => match open().await {
-            Ok(d) => fresh.insert(d),
+    let mut fresh: Option<OpenedSession> = None;
+    let slot = match lane {
+        Some(slot) => slot,
+        None => &mut fresh,
+    };
+    if slot.is_none() {
+        let opened = config
+            .opener
+            .open(
+                on.profile,
+                on.app_id,
+                on.seed,
+                flows.app_of(&case.flow_file),
+                config.farm_url.as_deref(),
+            )
+            .await;
+        match opened {
+            Ok(s) => *slot = Some(s),
             Err(e) => {
                 result.outcome = Outcome::Error;
-                result.message = Some(e);
+                result.message = Some(format!("cannot open a session on {}: {}", case.device, chain(&e)));
                 return result;
             }
-        },
-    };
-    debug_assert!(!is_lane);
-    run_on(on, device, platform, flows, config, &mut result).await;
-    if let Some(d) = fresh
-        && let Err(e) = d.quit().await
+        }
+    }
+    let session = slot.as_mut().expect("opened above");
+    let infra = run_on(on, &mut session.device, platform, flows, config, &mut result).await;
+    if let Some(vendor) = session.vendor.clone() {
+        result.artifacts.push(vendor.link());
+        if result.outcome != Outcome::Skipped {
+            if result.outcome != Outcome::Passed && session.first_failure.is_none() {
+                let reason = match &result.message {
+                    Some(m) => format!("{} #{}: {}: {m}", case.flow, case.iteration, result.outcome.name()),
+                    None => format!("{} #{}: {}", case.flow, case.iteration, result.outcome.name()),
+                };
+                session.first_failure = Some(reason);
+            }
+            let status = match &session.first_failure {
+                Some(reason) => Status {
+                    passed: false,
+                    reason: reason.clone(),
+                },
+                None => Status {
+                    passed: true,
+                    reason: "passed".into(),
+                },
+            };
+            if let Err(e) = vendor.report(&status, on.profile.command_timeout).await {
+                tracing::warn!("{}", chain(&e));
+            }
+        }
+    }
+    // A lane's session may be broken after an infrastructure error (or the run is
+    // stopping): it ends, and the next case opens a new one.
+    if (!is_lane || infra || config.interrupt.signal().is_some())
+        && let Some(s) = slot.take()
     {
-        tracing::warn!("ending the session on {} failed: {e}", case.device);
+        end_session(s.device, &format!("the session on {}", case.device)).await;
     }
     result
 }
 
 /// Runs the case's flow on `device`; returns whether the outcome was an infrastructure error.
+/// An interrupt cancels the flow: the case is `skipped`, saying so.
 async fn run_on(
     on: &Attempt<'_>,
     device: &mut Box<dyn Device>,
@@ -426,7 +535,22 @@ async fn run_on(
     let exec = Executor::new(device.as_mut(), flows, vars, artifacts, on.seed)
         .with_time_scale(scale)
         .with_events(on.events.clone(), on.key.clone());
-    match tokio::time::timeout(config.flow_timeout, exec.run_flow(&case.flow_file)).await {
+    if let Some(signal) = config.interrupt.signal() {
+        // Stopped while the session was opening: the flow does not start.
+        result.outcome = Outcome::Skipped;
+        result.message = Some(Interrupt::skipped_message(signal, false));
+        return false;
+    }
+    let flow = tokio::time::timeout(config.flow_timeout, exec.run_flow(&case.flow_file));
+    let ran = tokio::select! {
+        ran = flow => ran,
+        signal = config.interrupt.triggered() => {
+            result.outcome = Outcome::Skipped;
+            result.message = Some(Interrupt::skipped_message(signal, true));
+            return false;
+        }
+    };
+    match ran {
         Err(_) => {
             result.outcome = Outcome::Error;
             result.message = Some(format!("the flow timed out after {} s", config.flow_timeout.as_secs()));
@@ -468,4 +592,138 @@ pub fn sanitize(s: &str) -> String {
             }
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::AtomicUsize;
+
+    use super::*;
+    use crate::driver::fake::{FakeDevice, FakeEvent, Node, screen};
+    use crate::load::{VarSources, load_flows};
+    use crate::profile::device::parse_device_profile;
+
+    /// Opens fake Android sessions; the first one opened is slow: every launch of the app
+    /// shows `slow_reads` empty screens before the target (a device that takes its time).
+    struct Fakes {
+        opened: AtomicUsize,
+        slow_reads: usize,
+        /// (session number, case seed) per launch, in order.
+        launches: Arc<Mutex<Vec<usize>>>,
+    }
+
+    #[async_trait::async_trait]
+    impl SessionOpener for Fakes {
+        async fn open(
+            &self,
+            _profile: &DeviceProfile,
+            app_id: &str,
+            _seed: u64,
+            _app: Option<&AppProfile>,
+            _farm_url: Option<&str>,
+        ) -> Result<OpenedSession, SessionError> {
+            let n = self.opened.fetch_add(1, Ordering::SeqCst);
+            let reads = if n == 0 { self.slow_reads } else { 0 };
+            let target = screen(Platform::Android, &[Node::id("target")]);
+            let mut device = FakeDevice::android().with_app_id(app_id).showing(target.clone());
+            let launches = self.launches.clone();
+            device.react(move |e, script| {
+                if matches!(e, FakeEvent::Launch { .. }) {
+                    launches.lock().unwrap().push(n);
+                    script.screens = std::iter::repeat_n(screen(Platform::Android, &[]), reads)
+                        .chain([target.clone()])
+                        .collect();
+                }
+            });
+            Ok(OpenedSession {
+                device: Box::new(device),
+                session_id: None,
+                vendor: None,
+                first_failure: None,
+            })
+        }
+    }
+
+    async fn run(sessions: usize, slow_reads: usize) -> (Vec<CaseResult>, Vec<usize>, Duration) {
+        let dir = tempfile::tempdir().unwrap();
+        let flow = dir.path().join("f.yaml");
+        std::fs::write(
+            &flow,
+            "appId: com.example\n---\n- launchApp\n- assertVisible: {id: target}\n",
+        )
+        .unwrap();
+        let flows = load_flows(std::slice::from_ref(&flow), &VarSources::from_env(vec![]));
+        assert!(!flows.has_errors(), "{:?}", flows.diagnostics);
+        let yaml =
+            format!("name: pool\nplatform: Android\nkind: appium\nurl: http://127.0.0.1:9\nparallel: {sessions}\n");
+        let (profile, diags) = parse_device_profile(&yaml, std::path::Path::new("devices/pool.yaml"));
+        let profile = profile.unwrap_or_else(|| panic!("{diags:?}"));
+        let launches = Arc::new(Mutex::new(vec![]));
+        let opener = Fakes {
+            opened: AtomicUsize::new(0),
+            slow_reads,
+            launches: launches.clone(),
+        };
+        let config = RunConfig {
+            run_id: "r".into(),
+            seed: 7,
+            parallel: 4,
+            retries: 0,
+            fail_fast: false,
+            flow_timeout: Duration::from_secs(600),
+            run_dir: dir.path().to_path_buf(),
+            vars: Vars::default(),
+            farm_url: None,
+            interrupt: Interrupt::new(),
+            opener: Opener::new(Arc::new(opener)),
+        };
+        let cases: Vec<CaseSpec> = (1..=6)
+            .map(|i| CaseSpec {
+                flow_file: flow.clone(),
+                flow: "f".into(),
+                device: "pool".into(),
+                iteration: i,
+                seed: crate::run::plan::stable_hash(&[&i.to_string()], 7),
+            })
+            .collect();
+        let devices = BTreeMap::from([("pool".to_string(), profile)]);
+        let started = tokio::time::Instant::now();
+        let results = run_cases(cases, Arc::new(flows), Arc::new(devices), config, &Events::none()).await;
+        let took = started.elapsed();
+        let launches = launches.lock().unwrap().clone();
+        (results, launches, took)
+    }
+
+    /// What must not depend on which session ran a case.
+    fn essence(results: &[CaseResult]) -> Vec<(String, u32, Outcome, u64, Vec<String>)> {
+        results
+            .iter()
+            .map(|r| {
+                let steps = r.steps.iter().map(|s| format!("{} {:?}", s.name, s.status)).collect();
+                (r.device.clone(), r.iteration, r.outcome, r.seed, steps)
+            })
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn lanes_pull_from_one_queue_so_a_slow_device_does_not_hold_back_the_others() {
+        // One session: the static order, every case on one device.
+        let (one, launches, _) = run(1, 0).await;
+        assert_eq!(launches, [0; 6]);
+        assert!(one.iter().all(|r| r.outcome == Outcome::Passed), "{one:?}");
+        // Two sessions, the first slow: the fast one takes the cases the slow one cannot.
+        let (two, launches, took) = run(2, 6).await;
+        let on_slow = launches.iter().filter(|&&n| n == 0).count();
+        let on_fast = launches.len() - on_slow;
+        assert_eq!(launches.len(), 6, "{launches:?}");
+        assert!(
+            on_fast >= 4 && on_slow <= 2,
+            "a static split gives 3 and 3: {launches:?}"
+        );
+        // Whoever ran them, the results are the single session's (plan order, seeds).
+        assert_eq!(essence(&two), essence(&one));
+        // The slow device's first case is the long pole, not three of them.
+        let (_, _, alone) = run(1, 6).await;
+        assert!(took * 2 < alone, "two lanes {took:?}, the slow device alone {alone:?}");
+    }
 }

@@ -12,6 +12,8 @@ use crate::driver::android_host::AndroidHost;
 use crate::driver::appium::{AppiumDevice, SessionSpec};
 use crate::driver::hybrid::Hybrid;
 use crate::driver::ios_host::{IosHost, StorageNames};
+use crate::driver::transport::{SessionIdSlot, TransportOptions, with_options};
+use crate::driver::vendor::VendorSession;
 use crate::driver::{Device, DriverError};
 use crate::platform::Platform;
 use crate::profile::app::AppProfile;
@@ -147,6 +149,18 @@ pub fn session_spec_with_env(
     })
 }
 
+/// An open device session and what the run needs to know about it besides the device.
+pub struct OpenedSession {
+    pub device: Box<dyn Device>,
+    /// The WebDriver session id, when the session is an Appium one.
+    pub session_id: Option<String>,
+    /// On a cloud farm: the session's dashboard link and status reporting.
+    pub vendor: Option<VendorSession>,
+    /// The first case of the session that did not pass (a lane's session runs several): the
+    /// vendor's status stays `failed` with its reason once one did.
+    pub first_failure: Option<String>,
+}
+
 /// Opens a device session with the profile's backend: Appium, the host tools (`adb`,
 /// `xcrun simctl`), or both (`appium+host`: the host session is ended again when Appium's
 /// does not open). `app` names the iOS keychain items the host backend reads.
@@ -157,13 +171,49 @@ pub async fn open_device(
     app: Option<&AppProfile>,
     farm_url: Option<&str>,
 ) -> Result<Box<dyn Device>, SessionError> {
+    open_session(profile, app_id, seed, app, farm_url)
+        .await
+        .map(|s| s.device)
+}
+
+/// [`open_device`], with the session's id. Every WebDriver command of the session times out
+/// after the profile's `commandTimeout`.
+pub async fn open_session(
+    profile: &DeviceProfile,
+    app_id: &str,
+    seed: u64,
+    app: Option<&AppProfile>,
+    farm_url: Option<&str>,
+) -> Result<OpenedSession, SessionError> {
+    let id_slot: SessionIdSlot = Default::default();
     let appium = || async {
         let spec = session_spec(profile, app_id, seed, farm_url)?;
-        let device = AppiumDevice::connect(&spec).await?;
+        let options = TransportOptions {
+            command_timeout: Some(profile.command_timeout),
+            session_id: Some(id_slot.clone()),
+        };
+        let device = with_options(options, AppiumDevice::connect(&spec)).await?;
         Ok::<_, SessionError>(Box::new(device) as Box<dyn Device>)
     };
+    let opened = |device: Box<dyn Device>| {
+        let session_id = id_slot.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        let vendor = match (&profile.target, &session_id) {
+            (Target::Cloud(c), Some(id)) => {
+                let env = |var: &str| std::env::var(var).ok();
+                let credentials = env(&c.credentials.username_env).zip(env(&c.credentials.access_key_env));
+                Some(VendorSession::new(c.vendor, &c.url, id, credentials))
+            }
+            _ => None,
+        };
+        OpenedSession {
+            device,
+            session_id,
+            vendor,
+            first_failure: None,
+        }
+    };
     if profile.backend == Backend::Appium {
-        return appium().await;
+        return appium().await.map(opened);
     }
     let host: Box<dyn Device> = match &profile.target {
         Target::AndroidEmulator(e) => Box::new(AndroidHost::open(&e.device, app_id).await?),
@@ -181,10 +231,10 @@ pub async fn open_device(
         }
     };
     if profile.backend == Backend::Host {
-        return Ok(host);
+        return Ok(opened(host));
     }
     match appium().await {
-        Ok(ui) => Ok(Box::new(Hybrid { ui, host })),
+        Ok(ui) => Ok(opened(Box::new(Hybrid { ui, host }))),
         Err(e) => {
             let _ = host.quit().await;
             Err(e)

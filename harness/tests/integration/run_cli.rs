@@ -408,3 +408,102 @@ fn secret_values_are_redacted_from_saved_page_sources() {
     );
     assert!(xml.contains("***"));
 }
+
+/// A server that answers the new-session request like Appium and then never answers again
+/// (a hung Appium or a node that went away behind a Grid): connections are accepted and held.
+fn hung_server() -> String {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        let mut held = vec![];
+        let mut answered = false;
+        for stream in listener.incoming() {
+            let Ok(mut s) = stream else { continue };
+            if !answered {
+                answered = true;
+                let mut buf = [0u8; 8192];
+                let _ = s.read(&mut buf);
+                let body = r#"{"value":{"sessionId":"hung-1","capabilities":{"platformName":"Android"}}}"#;
+                let _ = write!(
+                    s,
+                    "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+                continue;
+            }
+            held.push(s);
+        }
+    });
+    url
+}
+
+#[test]
+fn a_hung_server_ends_the_case_as_an_error_within_the_command_timeout() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = hung_server();
+    let profile = dir.path().join("hung.yaml");
+    std::fs::write(
+        &profile,
+        format!("name: hung\nplatform: Android\nkind: appium\nurl: {url}\ncommandTimeout: 1s\n"),
+    )
+    .unwrap();
+    let started = std::time::Instant::now();
+    let out = run(
+        &[
+            "flows/session-restore.yaml",
+            "-d",
+            profile.to_str().unwrap(),
+            "--seed",
+            "1",
+        ],
+        dir.path(),
+    );
+    let took = started.elapsed();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "an infrastructure error → exit 3\n{stderr}");
+    // A few commands at most (new-session timeouts, the first step, the session's end),
+    // each cut at 1 s: never the 120 s default, never the 5 min flow timeout.
+    assert!(took < std::time::Duration::from_secs(20), "took {took:?}");
+    let r = results(dir.path());
+    let case = &r["cases"][0];
+    assert_eq!(case["outcome"], "error", "{case}");
+    let message = case["message"].as_str().unwrap();
+    assert!(
+        message.contains("timed out") || message.contains("timeout"),
+        "{message}"
+    );
+}
+
+#[test]
+fn harness_report_compares_with_a_baseline_without_changing_the_exit_code() {
+    let dir = tempfile::tempdir().unwrap();
+    let args = [
+        "flows/session-restore.yaml",
+        "-d",
+        "virtual-android",
+        "-n",
+        "2",
+        "--seed",
+        "4",
+    ];
+    let first = dir.path().join("first");
+    let second = dir.path().join("second");
+    assert_eq!(run(&args, &first).status.code(), Some(0));
+    assert_eq!(run(&args, &second).status.code(), Some(0));
+    let out = Command::new(env!("CARGO_BIN_EXE_harness"))
+        .arg("report")
+        .arg(second.join("latest"))
+        .arg("-o")
+        .arg(dir.path().join("merged"))
+        .arg("--baseline")
+        .arg(first.join("latest/results.json"))
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    assert!(
+        stdout.contains("against the baseline") && stdout.contains("no significant change"),
+        "{stdout}"
+    );
+}

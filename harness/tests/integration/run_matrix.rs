@@ -58,6 +58,8 @@ fn two_hundred_iterations_sixteen_at_once_leave_no_session_open() {
                 ..Vars::default()
             },
             farm_url: Some(url),
+            interrupt: Default::default(),
+            opener: Default::default(),
         };
         let results = run_cases(cases, Arc::new(set), Arc::new(devices), config, &Events::none()).await;
         (results, farm.session_count())
