@@ -26,18 +26,25 @@ pub fn schema(kind: SchemaKind) -> Value {
     }
 }
 
+/// A `${…}` template: typed fields may hold one, resolved when the step runs.
+fn template() -> Value {
+    json!({"type": "string", "pattern": "\\$\\{.+\\}", "description": "${NAME} or ${expression}, resolved when the step runs"})
+}
+
 fn key_schema(t: KeyType) -> Value {
     match t {
         KeyType::Str => json!({"type": ["string", "number", "boolean"]}),
-        KeyType::Bool => json!({"anyOf": [{"type": "boolean"}, {"enum": ["true", "false"]}]}),
+        KeyType::Bool => json!({"anyOf": [{"type": "boolean"}, {"enum": ["true", "false"]}, template()]}),
         KeyType::Int => {
-            json!({"anyOf": [{"type": "integer", "minimum": 0}, {"type": "string", "pattern": "^[0-9]+$"}]})
+            json!({"anyOf": [{"type": "integer", "minimum": 0}, {"type": "string", "pattern": "^[0-9]+$"}, template()]})
         }
-        KeyType::Number => json!({"anyOf": [{"type": "number"}, {"type": "string", "pattern": "^-?[0-9.]+$"}]}),
+        KeyType::Number => {
+            json!({"anyOf": [{"type": "number"}, {"type": "string", "pattern": "^-?[0-9.]+$"}, template()]})
+        }
         KeyType::Millis => {
-            json!({"description": "milliseconds", "anyOf": [{"type": "integer", "minimum": 0}, {"type": "string", "pattern": "^[0-9]+$"}]})
+            json!({"description": "milliseconds", "anyOf": [{"type": "integer", "minimum": 0}, {"type": "string", "pattern": "^[0-9]+$"}, template()]})
         }
-        KeyType::Duration => json!({"$ref": "#/definitions/duration"}),
+        KeyType::Duration => json!({"anyOf": [{"$ref": "#/definitions/duration"}, template()]}),
         KeyType::Selector => json!({"$ref": "#/definitions/selector"}),
         KeyType::SelectorList => json!({"type": "array", "items": {"$ref": "#/definitions/selector"}}),
         KeyType::Condition => json!({"$ref": "#/definitions/condition"}),
@@ -45,7 +52,7 @@ fn key_schema(t: KeyType) -> Value {
         KeyType::Env => json!({"$ref": "#/definitions/env"}),
         KeyType::StrMap => json!({"type": "object", "additionalProperties": {"type": ["string", "number", "boolean"]}}),
         KeyType::StrList => json!({"anyOf": [{"type": "array", "items": {"type": "string"}}, {"type": "string"}]}),
-        KeyType::Enum(words) => json!({"enum": words}),
+        KeyType::Enum(words) => json!({"anyOf": [{"enum": words}, template()]}),
     }
 }
 

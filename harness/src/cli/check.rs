@@ -10,7 +10,7 @@ use super::{CheckArgs, Format};
 use crate::diag::{Diagnostic, Severity};
 use crate::errors::HarnessError;
 use crate::exit_codes;
-use crate::load::{VarSources, load_flows, normalize};
+use crate::load::{VarSources, load_flows_with, normalize};
 use crate::profile::app::load_app_profile;
 use crate::profile::device::load_device_profile;
 
@@ -95,12 +95,13 @@ struct Report<'a> {
 pub fn check_paths(
     paths: &[PathBuf],
     vars: &VarSources,
+    strict: bool,
 ) -> (Vec<Diagnostic>, BTreeMap<PathBuf, FileKind>, BTreeMap<PathBuf, String>) {
     let mut diags = Vec::new();
     let files = expand(paths, &mut diags);
     let mut kinds: BTreeMap<PathBuf, FileKind> = files.iter().map(|f| (f.clone(), classify(f))).collect();
     let flows: Vec<PathBuf> = files.iter().filter(|f| kinds[*f] == FileKind::Flow).cloned().collect();
-    let set = load_flows(&flows, vars);
+    let set = load_flows_with(&flows, vars, strict);
     let mut sources = set.sources.clone();
     diags.extend(set.diagnostics.iter().cloned());
     for app in set.apps.keys() {
@@ -145,7 +146,7 @@ pub fn run(args: CheckArgs) -> Result<i32, HarnessError> {
         return Err(HarnessError::NothingToCheck);
     }
     let vars = VarSources::from_env(args.env.clone());
-    let (diags, kinds, sources) = check_paths(&paths, &vars);
+    let (diags, kinds, sources) = check_paths(&paths, &vars, args.strict);
     let errors = diags.iter().filter(|d| d.is_error()).count();
     let warnings = diags.len() - errors;
     let mut out = std::io::stdout().lock();

@@ -151,6 +151,9 @@ pub struct CheckArgs {
     /// Define a variable for ${NAME} references, as `-e NAME=VALUE` (repeatable).
     #[arg(short = 'e', long = "env", value_parser = parse_key_val)]
     pub env: Vec<(String, String)>,
+    /// An undefined variable is an error (by default a warning: the step fails when it runs).
+    #[arg(long)]
+    pub strict: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]

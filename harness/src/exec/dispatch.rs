@@ -83,6 +83,22 @@ impl<'a> Executor<'a> {
             C::Background { duration } => self.device.background(duration.as_secs_f64()).await?,
             C::SetNetwork(n) => self.device.set_network(*n == Network::Online).await?,
 
+            // JavaScript (`script.rs`).
+            C::RunScript {
+                file: written,
+                env,
+                when,
+            } => {
+                if let Some(c) = when
+                    && !self.condition(c).await?
+                {
+                    return Ok(Run::Skipped);
+                }
+                self.run_script(file, written, env).await?
+            }
+            C::EvalScript(t) => self.eval_script(t).await?,
+            C::AssertTrue(t) => self.assert_true(t).await?,
+
             // Not run by `harness run` yet.
             C::AssertScreenshot { .. }
             | C::ScrollUntilVisible { .. }
@@ -100,9 +116,6 @@ impl<'a> Executor<'a> {
             | C::AddMedia(_)
             | C::StartRecording { .. }
             | C::StopRecording
-            | C::RunScript { .. }
-            | C::EvalScript(_)
-            | C::AssertTrue(_)
             | C::AssertWithAi { .. }
             | C::AssertNoDefectsWithAi
             | C::ExtractTextWithAi { .. } => return Err(unsupported(&step.command)),
@@ -172,13 +185,6 @@ mod tests {
             Command::AddMedia(vec!["a.png".into()]),
             Command::StartRecording { path: "r".into() },
             Command::StopRecording,
-            Command::RunScript {
-                file: "a.js".into(),
-                env: vec![],
-                when: None,
-            },
-            Command::EvalScript("1".into()),
-            Command::AssertTrue("true".into()),
             Command::AssertWithAi { assertion: "ok".into() },
             Command::AssertNoDefectsWithAi,
             Command::ExtractTextWithAi {

@@ -22,7 +22,11 @@ use crate::yaml::{self, Node, Pos, Value};
 pub fn parse_flow(text: &str, file: &Path) -> (Flow, Vec<Diagnostic>) {
     let mut sink = Sink::new(file);
     let flow = match yaml::parse_documents(text) {
-        Ok(docs) => Parser { sink: &mut sink }.flow(&docs, &separators(text)),
+        Ok(docs) => Parser {
+            sink: &mut sink,
+            defer: true,
+        }
+        .flow(&docs, &separators(text)),
         Err(e) => {
             sink.error(e.pos, "", format!("invalid YAML: {}", e.message));
             Flow::default()
@@ -55,6 +59,86 @@ const EXAMPLE: &str = "appId: com.example.app\n---\n- launchApp";
 
 struct Parser<'s> {
     sink: &'s mut Sink,
+    /// Typed fields written as `${…}` become [`Deferred`] (off when a step is read again
+    /// with its resolved values).
+    defer: bool,
+}
+
+/// Values tried in place of a typed field written as `${…}`, until one is valid there: the
+/// field then holds it until the step runs (see [`Deferred`]).
+const PLACEHOLDERS: &[&str] = &[
+    "1", "true", "50%,50%", "0,0", "1s", "portrait", "allow", "UP", "enabled", "online", "signedIn", "TEXT",
+];
+
+/// String scalars with a `${…}` reference in a command's value, with their paths; nested
+/// steps (`commands`) and `env` maps are left out (they hold templates, or steps of their own).
+fn template_scalars(node: &Node, path: &mut Vec<PathSeg>, out: &mut Vec<(Vec<PathSeg>, Pos, Template)>) {
+    match &node.value {
+        Value::Str(text) => {
+            if let Ok(t) = template::parse_template(text)
+                && t.as_literal().is_none()
+            {
+                out.push((path.clone(), node.pos, t));
+            }
+        }
+        Value::Seq(items) => {
+            for (i, item) in items.iter().enumerate() {
+                path.push(PathSeg::Index(i));
+                template_scalars(item, path, out);
+                path.pop();
+            }
+        }
+        Value::Map(entries) => {
+            for (k, v) in entries {
+                let key = k.key_text();
+                if key == "commands" || key == "env" {
+                    continue;
+                }
+                path.push(PathSeg::Key(key));
+                template_scalars(v, path, out);
+                path.pop();
+            }
+        }
+        _ => {}
+    }
+}
+
+/// `node` with the scalar at `pos` replaced by the string `text`.
+fn replace_at(node: &mut Node, pos: Pos, text: &str) {
+    if node.pos == pos && matches!(node.value, Value::Str(_)) {
+        node.value = Value::Str(text.to_string());
+        return;
+    }
+    match &mut node.value {
+        Value::Seq(items) => items.iter_mut().for_each(|n| replace_at(n, pos, text)),
+        Value::Map(entries) => entries.iter_mut().for_each(|(_, v)| replace_at(v, pos, text)),
+        _ => {}
+    }
+}
+
+/// A step whose fields were deferred, read again with the resolved value of each (same
+/// order as `step.deferred`) and the same rules as when it was loaded. The error is the
+/// diagnostics of the values that are not valid where they are.
+pub fn resolve_deferred(step: &Step, values: &[String], file: &Path) -> Result<Command, Vec<Diagnostic>> {
+    let Some(source) = &step.source.0 else {
+        return Ok(step.command.clone());
+    };
+    let (name, node) = &**source;
+    let mut node = node.clone();
+    for (d, value) in step.deferred.iter().zip(values) {
+        replace_at(&mut node, d.loc.0, value);
+    }
+    let mut sink = Sink::new(file);
+    let parsed = Parser {
+        sink: &mut sink,
+        defer: false,
+    }
+    .command(name, step.loc.0, Some(&node), name, step.loc.0);
+    let diags = sink.into_vec();
+    match parsed {
+        Some(st) if !diags.iter().any(Diagnostic::is_error) => Ok(st.command),
+        _ => Err(diags.into_iter().filter(Diagnostic::is_error).collect()),
+    }
 }
 
 impl Parser<'_> {
@@ -208,7 +292,7 @@ impl Parser<'_> {
             pm.finish_open();
         }
         if let Some(v) = m.get("jsEngine") {
-            // Maestro's choice of JavaScript engine; harness runs no JavaScript.
+            // Maestro's choice of JavaScript engine (graaljs, rhino); harness has one (QuickJS).
             lower::string(self.sink, v, "header.jsEngine");
         }
         // Maestro keeps any other header key and ignores it: warn, do not fail.
@@ -280,6 +364,12 @@ impl Parser<'_> {
         template::from_node(self.sink, node, path)
     }
 
+    /// A JavaScript value: `${expression}` (or text with references), not empty.
+    fn script(&mut self, node: &Node, path: &str) -> Option<Template> {
+        lower::nonempty_string(self.sink, node, path)?;
+        self.template(node, path)
+    }
+
     fn selector(&mut self, node: &Node, path: &str) -> Option<Selector> {
         parse_selector(self.sink, node, path)
     }
@@ -346,7 +436,69 @@ impl Parser<'_> {
         self.command(&name, name_pos, value, &path, node.pos)
     }
 
+    /// A command; typed fields written as `${…}` are deferred to run time (see [`Deferred`]).
     fn command(&mut self, name: &str, name_pos: Pos, value: Option<&Node>, path: &str, step_pos: Pos) -> Option<Step> {
+        let Some(v) = value.filter(|_| self.defer) else {
+            return self.command_plain(name, name_pos, value, path, step_pos);
+        };
+        let mut found = Vec::new();
+        template_scalars(v, &mut vec![], &mut found);
+        if found.is_empty() {
+            return self.command_plain(name, name_pos, value, path, step_pos);
+        }
+        let file = self.sink.file().to_path_buf();
+        let trial = |node: &Node| {
+            let mut sink = Sink::new(&file);
+            let step = Parser {
+                sink: &mut sink,
+                defer: true,
+            }
+            .command_plain(name, name_pos, Some(node), path, step_pos);
+            (step, sink.into_vec())
+        };
+        let error_at = |diags: &[Diagnostic], pos: Pos| {
+            diags
+                .iter()
+                .any(|d| d.is_error() && (d.line, d.column) == (pos.line, pos.column))
+        };
+        let (_, diags) = trial(v);
+        let rejected: Vec<_> = found.into_iter().filter(|(_, pos, _)| error_at(&diags, *pos)).collect();
+        if rejected.is_empty() {
+            return self.command_plain(name, name_pos, value, path, step_pos);
+        }
+        let mut node = v.clone();
+        let mut deferred = Vec::new();
+        for (seg, pos, template) in rejected {
+            let fits = PLACEHOLDERS.iter().find(|ph| {
+                let mut n = node.clone();
+                replace_at(&mut n, pos, ph);
+                !error_at(&trial(&n).1, pos)
+            });
+            if let Some(ph) = fits {
+                replace_at(&mut node, pos, ph);
+                deferred.push(Deferred {
+                    path: seg,
+                    template,
+                    loc: Loc(pos),
+                });
+            }
+        }
+        let mut step = self.command_plain(name, name_pos, Some(&node), path, step_pos)?;
+        if !deferred.is_empty() {
+            step.deferred = deferred;
+            step.source = StepSource(Some(std::sync::Arc::new((name.to_string(), v.clone()))));
+        }
+        Some(step)
+    }
+
+    fn command_plain(
+        &mut self,
+        name: &str,
+        name_pos: Pos,
+        value: Option<&Node>,
+        path: &str,
+        step_pos: Pos,
+    ) -> Option<Step> {
         if name == "action" {
             return self.legacy_action(value, path, step_pos, name_pos);
         }
@@ -382,6 +534,8 @@ impl Parser<'_> {
             label: None,
             optional: false,
             loc: Loc(step_pos),
+            deferred: vec![],
+            source: StepSource::default(),
         };
         let command = match value {
             None => self.bare(name)?,
@@ -417,10 +571,8 @@ impl Parser<'_> {
 
     fn plain(&self, command: Command, pos: Pos) -> Step {
         Step {
-            command,
-            label: None,
-            optional: false,
             loc: Loc(pos),
+            ..Step::new(command)
         }
     }
 
@@ -536,7 +688,7 @@ impl Parser<'_> {
             "assertVisible" => Command::AssertVisible(s.selector(v, path)?),
             "assertNotVisible" => Command::AssertNotVisible(s.selector(v, path)?),
             "copyTextFrom" => Command::CopyTextFrom(s.selector(v, path)?),
-            "assertTrue" => Command::AssertTrue(lower::nonempty_string(s.sink, v, path)?),
+            "assertTrue" => Command::AssertTrue(s.script(v, path)?),
             "assertScreenshot" => Command::AssertScreenshot {
                 path: lower::nonempty_string(s.sink, v, path)?,
                 threshold_percentage: None,
@@ -576,7 +728,7 @@ impl Parser<'_> {
                 env: vec![],
                 when: None,
             },
-            "evalScript" => Command::EvalScript(lower::nonempty_string(s.sink, v, path)?),
+            "evalScript" => Command::EvalScript(s.script(v, path)?),
             "snapshot" => Command::Snapshot(s.snapshot_name(v, path)?),
             "assertSession" => Command::AssertSession {
                 state: lower::one_of(s.sink, v, path, &SessionState::ALL)?,
@@ -707,7 +859,7 @@ impl Parser<'_> {
                     _ => Command::CopyTextFrom(sel),
                 }
             }
-            "assertTrue" => Command::AssertTrue(req!("condition", str_)?),
+            "assertTrue" => Command::AssertTrue(req!("condition", |s: &mut Self, v, p| s.script(v, p))?),
             "extendedWaitUntil" => {
                 let visible = opt!("visible", sel);
                 let not_visible = opt!("notVisible", sel);
@@ -871,7 +1023,7 @@ impl Parser<'_> {
                 env: opt!("env", env).unwrap_or_default(),
                 when: opt!("when", cond),
             },
-            "evalScript" => Command::EvalScript(req!("script", str_)?),
+            "evalScript" => Command::EvalScript(req!("script", |s: &mut Self, v, p| s.script(v, p))?),
             "snapshot" => Command::Snapshot(req!("name", |s: &mut Self, v, p| s.snapshot_name(v, p))?),
             "assertSession" => Command::AssertSession {
                 state: req!("state", |s: &mut Self, v, p| lower::one_of(
@@ -1102,7 +1254,7 @@ impl Parser<'_> {
             c.not_visible = self.selector(s, &m.child("notVisible"));
         }
         if let Some(s) = m.get("true") {
-            c.script = lower::string(self.sink, s, &m.child("true"));
+            c.script = self.script(s, &m.child("true"));
         }
         if let Some(s) = m.get("label") {
             c.label = lower::string(self.sink, s, &m.child("label"));
