@@ -91,7 +91,8 @@ fn template_scalars(node: &Node, path: &mut Vec<PathSeg>, out: &mut Vec<(Vec<Pat
         Value::Map(entries) => {
             for (k, v) in entries {
                 let key = k.key_text();
-                if key == "commands" || key == "env" {
+                // `optional` decides how the step record reads, before the step runs.
+                if key == "commands" || key == "env" || key == "optional" {
                     continue;
                 }
                 path.push(PathSeg::Key(key));
@@ -461,28 +462,37 @@ impl Parser<'_> {
                 .iter()
                 .any(|d| d.is_error() && (d.line, d.column) == (pos.line, pos.column))
         };
-        let (_, diags) = trial(v);
-        let rejected: Vec<_> = found.into_iter().filter(|(_, pos, _)| error_at(&diags, *pos)).collect();
-        if rejected.is_empty() {
-            return self.command_plain(name, name_pos, value, path, step_pos);
-        }
+        // A rejected field can hide the next one (`points: …?` returns before `speed` is
+        // read): look again after each round of placeholders.
         let mut node = v.clone();
         let mut deferred = Vec::new();
-        for (seg, pos, template) in rejected {
-            let fits = PLACEHOLDERS.iter().find(|ph| {
-                let mut n = node.clone();
-                replace_at(&mut n, pos, ph);
-                !error_at(&trial(&n).1, pos)
-            });
-            if let Some(ph) = fits {
-                replace_at(&mut node, pos, ph);
-                deferred.push(Deferred {
-                    path: seg,
-                    template,
-                    loc: Loc(pos),
+        loop {
+            let (_, diags) = trial(&node);
+            let (rejected, rest): (Vec<_>, Vec<_>) = found.into_iter().partition(|(_, pos, _)| error_at(&diags, *pos));
+            found = rest;
+            if rejected.is_empty() {
+                break;
+            }
+            for (seg, pos, template) in rejected {
+                let fits = PLACEHOLDERS.iter().find(|ph| {
+                    let mut n = node.clone();
+                    replace_at(&mut n, pos, ph);
+                    !error_at(&trial(&n).1, pos)
                 });
+                if let Some(ph) = fits {
+                    replace_at(&mut node, pos, ph);
+                    deferred.push(Deferred {
+                        path: seg,
+                        template,
+                        loc: Loc(pos),
+                    });
+                }
             }
         }
+        if deferred.is_empty() {
+            return self.command_plain(name, name_pos, value, path, step_pos);
+        }
+        deferred.sort_by_key(|d| (d.loc.0.line, d.loc.0.column));
         let mut step = self.command_plain(name, name_pos, Some(&node), path, step_pos)?;
         if !deferred.is_empty() {
             step.deferred = deferred;
@@ -1385,6 +1395,66 @@ mod tests {
                 duration: std::time::Duration::from_secs(70)
             }
         );
+    }
+
+    #[test]
+    fn typed_fields_written_as_templates_are_deferred() {
+        let text = "appId: a\n---\n\
+- extendedWaitUntil: {visible: x, timeout: \"${TIMEOUT}\"}\n\
+- setOrientation: ${o}\n\
+- launchApp: {permissions: {location: \"${ALLOW}\"}}\n\
+- tapOn: {point: \"${Q},${Q}\"}\n\
+- tapOn: {text: A, index: \"${0 + 1}\"}\n\
+- repeat: {times: \"${N}\", commands: [back]}\n\
+- retry: {maxRetries: \"${N}\", commands: [back]}\n\
+- inputRandomText: {length: \"${N}\"}\n\
+- setLocation: {latitude: \"${LAT}\", longitude: 2}\n\
+- travel: {points: [\"1,2\", \"${P}\"], speed: \"${S}\"}\n\
+- eraseText: ${N}\n\
+- setAirplaneMode: ${ON}\n\
+- swipe: {direction: \"${D}\", duration: \"${N}\"}\n";
+        let f = ok(text);
+        let keys: Vec<Vec<String>> = f
+            .steps
+            .iter()
+            .map(|s| s.deferred.iter().map(|d| d.key()).collect())
+            .collect();
+        assert_eq!(
+            keys,
+            [
+                vec!["timeout"],
+                vec![""],
+                vec!["permissions.location"],
+                vec!["point"],
+                vec!["index"],
+                vec!["times"],
+                vec!["maxRetries"],
+                vec!["length"],
+                vec!["latitude"],
+                vec!["points[1]", "speed"],
+                vec![""],
+                vec![""],
+                vec!["direction", "duration"],
+            ]
+        );
+        // Emitted with their templates, read back the same.
+        let again = ok(&crate::flow::emit::emit_flow(&f));
+        assert_eq!(again, f);
+        for (a, b) in again.steps.iter().zip(&f.steps) {
+            assert_eq!(a.deferred, b.deferred);
+        }
+        // Resolved with values: the same rules as literals.
+        let step = &f.steps[1];
+        assert_eq!(
+            resolve_deferred(step, &["landscapeLeft".into()], Path::new("t.yaml")),
+            Ok(Command::SetOrientation(Orientation::LandscapeLeft))
+        );
+        let e = resolve_deferred(step, &["sideways".into()], Path::new("t.yaml")).unwrap_err();
+        assert_eq!(
+            e[0].message,
+            "'sideways' is not one of portrait, landscapeLeft, landscapeRight, upsideDown"
+        );
+        assert_eq!((e[0].line, e[0].column), (4, 19));
     }
 
     #[test]
