@@ -11,7 +11,7 @@ use std::path::Path;
 use crate::diag::{Diagnostic, Sink, did_you_mean};
 use crate::flow::commands::{self, CONDITION_KEYS, HEADER_KEYS, LEGACY_ACTIONS, StringForm};
 use crate::flow::model::*;
-use crate::flow::selector::{parse_selector, selector_keys};
+use crate::flow::selector::{SelectorOptions, parse_command_selector, selector_keys};
 use crate::flow::template;
 // The variable-name rule moved to `flow::template`; `cli` still reads it from here.
 pub use crate::flow::template::is_var_name;
@@ -25,6 +25,7 @@ pub fn parse_flow(text: &str, file: &Path) -> (Flow, Vec<Diagnostic>) {
         Ok(docs) => Parser {
             sink: &mut sink,
             defer: true,
+            options: SelectorOptions::default(),
         }
         .flow(&docs, &separators(text)),
         Err(e) => {
@@ -62,6 +63,8 @@ struct Parser<'s> {
     /// Typed fields written as `${…}` become [`Deferred`] (off when a step is read again
     /// with its resolved values).
     defer: bool,
+    /// Command options found inside the selector maps of the command being read.
+    options: SelectorOptions,
 }
 
 /// Values tried in place of a typed field written as `${…}`, until one is valid there: the
@@ -133,6 +136,7 @@ pub fn resolve_deferred(step: &Step, values: &[String], file: &Path) -> Result<C
     let parsed = Parser {
         sink: &mut sink,
         defer: false,
+        options: SelectorOptions::default(),
     }
     .command(name, step.loc.0, Some(&node), name, step.loc.0);
     let diags = sink.into_vec();
@@ -371,8 +375,9 @@ impl Parser<'_> {
         self.template(node, path)
     }
 
+    /// A command's selector; command options inside its map are the step's.
     fn selector(&mut self, node: &Node, path: &str) -> Option<Selector> {
-        parse_selector(self.sink, node, path)
+        parse_command_selector(self.sink, node, path, &mut self.options)
     }
 
     fn steps(&mut self, node: &Node, path: &str) -> Vec<Step> {
@@ -453,6 +458,7 @@ impl Parser<'_> {
             let step = Parser {
                 sink: &mut sink,
                 defer: true,
+                options: SelectorOptions::default(),
             }
             .command_plain(name, name_pos, Some(node), path, step_pos);
             (step, sink.into_vec())
@@ -514,6 +520,9 @@ impl Parser<'_> {
         }
         if name == "hide keyboard" {
             return Some(self.plain(Command::HideKeyboard, step_pos));
+        }
+        if name == "inputRandom" {
+            return self.input_random(value, path, step_pos, name_pos);
         }
         let Some(spec) = commands::spec(name) else {
             let d = self.sink.error(name_pos, path, format!("unknown command '{name}'"));
@@ -597,6 +606,57 @@ impl Parser<'_> {
         let action = lower::one_of(self.sink, v, path, &choices)?;
         let command = self.bare(action)?;
         Some(self.plain(command, step_pos))
+    }
+
+    /// Maestro's `inputRandom: {type: EMAIL, length: 6}` (also `- inputRandom: EMAIL`); the
+    /// type defaults to TEXT.
+    fn input_random(&mut self, value: Option<&Node>, path: &str, step_pos: Pos, name_pos: Pos) -> Option<Step> {
+        const TYPES: &[(&str, RandomInput)] = &[
+            ("TEXT", RandomInput::Text),
+            ("NUMBER", RandomInput::Number),
+            ("EMAIL", RandomInput::Email),
+            ("TEXT_EMAIL_ADDRESS", RandomInput::Email),
+            ("PERSON_NAME", RandomInput::PersonName),
+            ("TEXT_PERSON_NAME", RandomInput::PersonName),
+            ("CITY_NAME", RandomInput::CityName),
+            ("TEXT_CITY_NAME", RandomInput::CityName),
+            ("COUNTRY_NAME", RandomInput::CountryName),
+            ("TEXT_COUNTRY_NAME", RandomInput::CountryName),
+            ("COLOR_NAME", RandomInput::ColorName),
+            ("TEXT_COLOR", RandomInput::ColorName),
+        ];
+        let mut step = self.plain(Command::Back, step_pos);
+        let (kind, length) = match value {
+            None => (RandomInput::Text, None),
+            Some(v) if v.as_map().is_none() => (lower::one_of(self.sink, v, path, TYPES)?, None),
+            Some(v) => {
+                let mut m = MapView::new(self.sink, v, path, "inputRandom")?;
+                let kind = match m.get("type") {
+                    Some(t) => lower::one_of(self.sink, t, &m.child("type"), TYPES)?,
+                    None => RandomInput::Text,
+                };
+                let length = match m.get("length") {
+                    Some(l) => Some(lower::integer(self.sink, l, &m.child("length"), 1, 10_000)? as u32),
+                    None => None,
+                };
+                if let Some(l) = m.get("label") {
+                    step.label = lower::string(self.sink, l, &m.child("label"));
+                }
+                if let Some(o) = m.get("optional") {
+                    step.optional = lower::boolean(self.sink, o, &m.child("optional")).unwrap_or(false);
+                }
+                m.finish(self.sink, "'inputRandom'", &["type", "length", "label", "optional"]);
+                (kind, length)
+            }
+        };
+        if length.is_some() && !matches!(kind, RandomInput::Text | RandomInput::Number) {
+            self.sink
+                .error(name_pos, path, "`length` applies to TEXT and NUMBER only")
+                .hint("drop `length`, or use `type: TEXT`");
+            return None;
+        }
+        step.command = Command::InputRandom { kind, length };
+        Some(step)
     }
 
     /// `- name` with no value.
@@ -936,15 +996,27 @@ impl Parser<'_> {
             "swipe" => {
                 let shape = (m.has("direction"), m.has("start"), m.has("end"), m.has("from"));
                 let direction = opt!("direction", dir);
-                let start = opt!("start", |s: &mut Self, v, p| s.point(v, p));
-                let end = opt!("end", |s: &mut Self, v, p| s.point(v, p));
-                let from = opt!("from", sel);
+                let start = opt!("start", |s: &mut Self, v, p| s.swipe_point(v, p));
+                let end = opt!("end", |s: &mut Self, v, p| s.swipe_point(v, p));
+                // Maestro's `from: {point: "50%, 85%"}` is a point, not a selector.
+                let from_point = m.get("from").filter(|v| is_point_map(v)).cloned();
+                let from = match &from_point {
+                    Some(_) => None,
+                    None => opt!("from", sel),
+                };
                 let kind = match shape {
                     (true, false, false, false) => SwipeKind::Direction(direction?),
                     (false, true, true, false) => SwipeKind::Points {
                         start: start?,
                         end: end?,
                     },
+                    (true, false, false, true) if from_point.is_some() => {
+                        let start = s.swipe_point(from_point.as_ref()?, &p("from"))?;
+                        SwipeKind::Points {
+                            start,
+                            end: toward(start, direction?),
+                        }
+                    }
                     (true, false, false, true) => SwipeKind::FromElement {
                         from: from?,
                         direction: direction?,
@@ -1237,6 +1309,17 @@ impl Parser<'_> {
         Some(out)
     }
 
+    /// A swipe's `start`/`end`/`from`: a point, or Maestro's `{point: "x,y"}`.
+    fn swipe_point(&mut self, v: &Node, path: &str) -> Option<Point> {
+        if !is_point_map(v) {
+            return self.point(v, path);
+        }
+        let mut m = MapView::new(self.sink, v, path, "a point")?;
+        let p = m.get("point").and_then(|x| self.point(x, &join(path, "point")));
+        m.finish(self.sink, "a point", &["point"]);
+        p
+    }
+
     /// `"x,y"` in pixels or `"x%,y%"` in percent.
     fn point(&mut self, v: &Node, path: &str) -> Option<Point> {
         let text = lower::string(self.sink, v, path)?;
@@ -1251,7 +1334,16 @@ impl Parser<'_> {
         }
     }
 
+    /// A condition: command options inside its selectors are read and dropped (they are
+    /// not the command's).
     fn condition(&mut self, v: &Node, path: &str) -> Option<Condition> {
+        let saved = std::mem::take(&mut self.options);
+        let c = self.condition_inner(v, path);
+        self.options = saved;
+        c
+    }
+
+    fn condition_inner(&mut self, v: &Node, path: &str) -> Option<Condition> {
         let mut m = MapView::new(self.sink, v, path, "a condition")?;
         let mut c = Condition::default();
         if let Some(p) = m.get("platform") {
@@ -1278,6 +1370,33 @@ impl Parser<'_> {
                 .hint("give `platform`, `visible` or `notVisible`");
         }
         Some(c)
+    }
+}
+
+/// A map holding only `point` (Maestro's `from: {point: …}`).
+fn is_point_map(v: &Node) -> bool {
+    matches!(v.as_map(), Some([(k, _)]) if k.key_text() == "point")
+}
+
+/// Where a swipe from `start` in `direction` ends: 10% from that edge of the screen.
+fn toward(start: Point, direction: Direction) -> Point {
+    match direction {
+        Direction::Up => Point {
+            y: Coord::Percent(10.0),
+            ..start
+        },
+        Direction::Down => Point {
+            y: Coord::Percent(90.0),
+            ..start
+        },
+        Direction::Left => Point {
+            x: Coord::Percent(10.0),
+            ..start
+        },
+        Direction::Right => Point {
+            x: Coord::Percent(90.0),
+            ..start
+        },
     }
 }
 
@@ -1455,6 +1574,52 @@ mod tests {
             "'sideways' is not one of portrait, landscapeLeft, landscapeRight, upsideDown"
         );
         assert_eq!((e[0].line, e[0].column), (4, 19));
+    }
+
+    #[test]
+    fn maestro_spellings() {
+        let f = ok("appId: a\n---\n\
+- scrollUntilVisible: {element: {id: x, optional: true, label: Find x}}\n\
+- swipe: {from: {id: x}, direction: UP}\n\
+- swipe: {from: {point: \"50%, 85%\"}, direction: UP}\n\
+- swipe: {start: {point: \"50%, 85%\"}, end: \"50%, 20%\"}\n\
+- inputRandom: {type: PERSON_NAME}\n\
+- inputRandom: {type: NUMBER, length: 4}\n\
+- runFlow: {when: {visible: {id: x, optional: true}}, commands: [back]}\n");
+        assert!(f.steps[0].optional);
+        assert_eq!(f.steps[0].label.as_deref(), Some("Find x"));
+        let pt = |x, y| Point {
+            x: Coord::Percent(x),
+            y: Coord::Percent(y),
+        };
+        assert!(matches!(
+            &f.steps[1].command,
+            Command::Swipe(Swipe {
+                kind: SwipeKind::FromElement { .. },
+                ..
+            })
+        ));
+        assert!(
+            matches!(&f.steps[2].command, Command::Swipe(Swipe { kind: SwipeKind::Points { start, end }, .. }) if *start == pt(50.0, 85.0) && *end == pt(50.0, 10.0))
+        );
+        assert!(
+            matches!(&f.steps[3].command, Command::Swipe(Swipe { kind: SwipeKind::Points { start, end }, .. }) if *start == pt(50.0, 85.0) && *end == pt(50.0, 20.0))
+        );
+        assert_eq!(
+            f.steps[4].command,
+            Command::InputRandom {
+                kind: RandomInput::PersonName,
+                length: None
+            }
+        );
+        assert_eq!(
+            f.steps[5].command,
+            Command::InputRandom {
+                kind: RandomInput::Number,
+                length: Some(4)
+            }
+        );
+        assert!(!f.steps[6].optional, "a condition's options are not the command's");
     }
 
     #[test]
