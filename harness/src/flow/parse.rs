@@ -515,6 +515,28 @@ impl Parser<'_> {
         path: &str,
         step_pos: Pos,
     ) -> Option<Step> {
+        let outer = std::mem::take(&mut self.options);
+        let step = self.command_options_inside(name, name_pos, value, path, step_pos);
+        let inner = std::mem::replace(&mut self.options, outer);
+        step.map(|mut st| {
+            if let Some(o) = inner.optional {
+                st.optional |= o;
+            }
+            if st.label.is_none() {
+                st.label = inner.label;
+            }
+            st
+        })
+    }
+
+    fn command_options_inside(
+        &mut self,
+        name: &str,
+        name_pos: Pos,
+        value: Option<&Node>,
+        path: &str,
+        step_pos: Pos,
+    ) -> Option<Step> {
         if name == "action" {
             return self.legacy_action(value, path, step_pos, name_pos);
         }
