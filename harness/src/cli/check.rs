@@ -21,6 +21,8 @@ pub enum FileKind {
     Flow,
     App,
     Device,
+    /// A workspace's `config.yaml` (`crate::workspace`).
+    Workspace,
 }
 
 pub fn classify(path: &Path) -> FileKind {
@@ -98,11 +100,44 @@ pub fn check_paths(
     strict: bool,
 ) -> (Vec<Diagnostic>, BTreeMap<PathBuf, FileKind>, BTreeMap<PathBuf, String>) {
     let mut diags = Vec::new();
-    let files = expand(paths, &mut diags);
+    // A folder holding `config.yaml` is a workspace: the configuration selects its flows;
+    // its app and device profiles are checked as in any folder.
+    let mut plain = vec![];
+    let mut selected = vec![];
+    let mut configs = BTreeMap::new();
+    for p in paths {
+        let Some(config) = crate::workspace::config_of(p) else {
+            plain.push(p.clone());
+            continue;
+        };
+        let (ws, d, text) = crate::workspace::load_workspace(p);
+        diags.extend(d);
+        configs.insert(normalize(&config), text);
+        if let Some(ws) = ws {
+            let (flows, d) = ws.select();
+            diags.extend(d);
+            selected.extend(flows);
+        }
+        let mut ignore = vec![];
+        let files = expand(std::slice::from_ref(p), &mut ignore);
+        selected.extend(
+            files
+                .into_iter()
+                .filter(|f| classify(f) != FileKind::Flow && !configs.contains_key(f)),
+        );
+    }
+    let mut files = expand(&plain, &mut diags);
+    files.extend(selected);
+    files.sort();
+    files.dedup();
     let mut kinds: BTreeMap<PathBuf, FileKind> = files.iter().map(|f| (f.clone(), classify(f))).collect();
     let flows: Vec<PathBuf> = files.iter().filter(|f| kinds[*f] == FileKind::Flow).cloned().collect();
     let set = load_flows_with(&flows, vars, strict);
     let mut sources = set.sources.clone();
+    for (config, text) in configs {
+        kinds.insert(config.clone(), FileKind::Workspace);
+        sources.insert(config, text);
+    }
     diags.extend(set.diagnostics.iter().cloned());
     for app in set.apps.keys() {
         kinds.entry(app.clone()).or_insert(FileKind::App);
@@ -117,6 +152,7 @@ pub fn check_paths(
                 diags.extend(load_app_profile(f).1);
             }
             FileKind::Device => diags.extend(load_device_profile(f).1),
+            FileKind::Workspace => {}
         }
         if !sources.contains_key(f)
             && let Ok(t) = std::fs::read_to_string(f)
