@@ -5,6 +5,7 @@ mod fuzz;
 mod host_devices;
 mod host_run;
 mod invalid_flows;
+mod js_flows;
 mod roundtrip;
 mod run_cli;
 mod run_matrix;
