@@ -96,7 +96,7 @@ fn flow_schema() -> Value {
         .filter(|c| matches!(c.string_form, StringForm::Bare | StringForm::BareOrValue(_)))
         .map(|c| c.name)
         .collect();
-    let object_commands: Vec<Value> = COMMANDS
+    let mut object_commands: Vec<Value> = COMMANDS
         .iter()
         .map(|c| {
             json!({
@@ -107,6 +107,39 @@ fn flow_schema() -> Value {
             })
         })
         .collect();
+    // Maestro's `inputRandom: {type: EMAIL}`, read as the inputRandom* commands.
+    let random_types = [
+        "TEXT",
+        "NUMBER",
+        "EMAIL",
+        "PERSON_NAME",
+        "CITY_NAME",
+        "COUNTRY_NAME",
+        "COLOR_NAME",
+    ];
+    object_commands.push(json!({
+        "type": "object",
+        "properties": {"inputRandom": {"description": "Type random input of a type (TEXT, NUMBER, EMAIL, PERSON_NAME, …).", "anyOf": [
+            {"type": "null"},
+            {"enum": random_types},
+            {"type": "object", "properties": {
+                "type": {"enum": random_types},
+                "length": key_schema(KeyType::Int),
+                "label": {"type": "string"},
+                "optional": key_schema(KeyType::Bool)
+            }, "additionalProperties": false}
+        ]}},
+        "required": ["inputRandom"],
+        "additionalProperties": false
+    }));
+    // A command's selector map may hold command options (Maestro reads them there).
+    let mut command_selector = props(SELECTOR_KEYS);
+    command_selector.insert("optional".into(), key_schema(KeyType::Bool));
+    command_selector.insert("label".into(), json!({"type": "string"}));
+    for k in ["retryTapIfNoChange", "waitUntilVisible"] {
+        command_selector.insert(k.into(), key_schema(KeyType::Bool));
+    }
+    command_selector.insert("waitToSettleTimeoutMs".into(), key_schema(KeyType::Int));
     let mut header = props(HEADER_KEYS);
     header.insert(
         "app".into(),
@@ -125,7 +158,7 @@ fn flow_schema() -> Value {
             "selector": {
                 "anyOf": [
                     {"type": ["string", "number"], "description": "regex over the visible text"},
-                    {"type": "object", "properties": props(SELECTOR_KEYS), "additionalProperties": false}
+                    {"type": "object", "properties": command_selector, "additionalProperties": false}
                 ]
             },
             "condition": {"type": "object", "properties": props(CONDITION_KEYS), "additionalProperties": false},
