@@ -31,4 +31,5 @@ pub mod run;
 pub mod schema;
 pub mod stats;
 pub mod visual;
+pub mod workspace;
 pub mod yaml;

@@ -4,8 +4,10 @@
 //! This is the only part of the flow language that does I/O. It finishes before anything
 //! runs: a [`FlowSet`] holds every flow file and app profile a run needs, and the diagnostics
 //! of all of them. Cross-file checks live here: missing sub-flow files, `runFlow` cycles,
-//! undefined `${NAME}` variables along each call path, snapshots used before they are taken,
-//! session commands without an app profile, and commands harness cannot run (JavaScript, AI).
+//! undefined `${NAME}` variables along each call path (a warning, an error with `strict`),
+//! typed fields written as `${…}` whose value is known here (`-e`, a literal `env`),
+//! snapshots used before they are taken, session commands without an app profile, and
+//! commands harness cannot run (AI).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Component, Path, PathBuf};
@@ -67,8 +69,8 @@ pub struct FlowSet {
     /// File texts, for rendering diagnostics with their source line.
     pub sources: BTreeMap<PathBuf, String>,
     /// Files the flows use at run time, read here so that nothing else reads flow files:
-    /// `addMedia` files and `assertScreenshot` references (a reference that does not exist
-    /// yet is absent: the step fails and saves the screenshot to adopt).
+    /// `addMedia` files, `runScript` files and `assertScreenshot` references (a reference
+    /// that does not exist yet is absent: the step fails and saves the screenshot to adopt).
     pub assets: BTreeMap<PathBuf, Vec<u8>>,
     pub diagnostics: Vec<Diagnostic>,
 }
@@ -112,8 +114,14 @@ pub fn resolve(from: &Path, written: &str) -> PathBuf {
     normalize(&dir.join(written))
 }
 
-/// Loads the given flow files and everything they reference.
+/// Loads the given flow files and everything they reference; an undefined variable is a
+/// warning (it fails its step when it runs).
 pub fn load_flows(paths: &[PathBuf], vars: &VarSources) -> FlowSet {
+    load_flows_with(paths, vars, false)
+}
+
+/// [`load_flows`]; with `strict`, an undefined variable is an error (`harness check --strict`).
+pub fn load_flows_with(paths: &[PathBuf], vars: &VarSources, strict: bool) -> FlowSet {
     let mut set = FlowSet::default();
     let requested: Vec<PathBuf> = paths.iter().map(|p| normalize(p)).collect();
     let mut queue: Vec<PathBuf> = requested.clone();
@@ -194,7 +202,12 @@ pub fn load_flows(paths: &[PathBuf], vars: &VarSources) -> FlowSet {
                     &key,
                     Severity::Error,
                     format!("cannot read '{written}' ({}): {e}", file.display()),
-                    Some("paths in addMedia are relative to the flow file that contains them".into()),
+                    Some(match kind {
+                        FileKind::Script => {
+                            "paths in runScript are relative to the flow file that contains them".into()
+                        }
+                        _ => "paths in addMedia are relative to the flow file that contains them".into(),
+                    }),
                 ),
             }
         }
@@ -245,6 +258,7 @@ pub fn load_flows(paths: &[PathBuf], vars: &VarSources) -> FlowSet {
     let mut checker = Checker {
         set: &set,
         vars,
+        strict,
         out: Vec::new(),
         visited: BTreeSet::new(),
     };
@@ -299,6 +313,7 @@ enum FileKind {
     SubFlow,
     Media,
     Reference,
+    Script,
 }
 
 /// The path of `assertScreenshot`'s reference as Maestro reads it: `.png` is added when the
@@ -332,6 +347,7 @@ fn collect_files(steps: &[Step], path: &str, out: &mut Vec<(String, Loc, String,
             Command::AssertScreenshot { path, .. } => {
                 out.push((reference_path(path), st.loc, join(&key, "path"), FileKind::Reference))
             }
+            Command::RunScript { file, .. } => out.push((file.clone(), st.loc, join(&key, "file"), FileKind::Script)),
             _ => {}
         }
         collect_files(st.command.nested_steps(), &join(&key, "commands"), out);
@@ -342,6 +358,8 @@ fn collect_files(steps: &[Step], path: &str, out: &mut Vec<(String, Loc, String,
 #[derive(Clone)]
 struct Scope {
     vars: BTreeSet<String>,
+    /// Values known before the run (literal `env` entries), for deferred fields.
+    values: BTreeMap<String, String>,
     app: Option<PathBuf>,
     /// Files on the current call path, for cycle detection.
     stack: Vec<PathBuf>,
@@ -350,6 +368,7 @@ struct Scope {
 struct Checker<'a> {
     set: &'a FlowSet,
     vars: &'a VarSources,
+    strict: bool,
     out: Vec<Diagnostic>,
     /// Flow files walked at least once.
     visited: BTreeSet<PathBuf>,
@@ -359,6 +378,7 @@ impl Checker<'_> {
     fn root(&mut self, path: &Path) {
         let scope = Scope {
             vars: BTreeSet::new(),
+            values: BTreeMap::new(),
             app: None,
             stack: vec![],
         };
@@ -405,6 +425,7 @@ impl Checker<'_> {
             }
             self.template(path, pos, &join("header.env", name), value, &scope, &secrets);
             scope.vars.insert(name.clone());
+            self.known(&mut scope, name, value);
         }
         scope.vars.extend(secrets.iter().cloned());
         self.steps(
@@ -445,17 +466,10 @@ impl Checker<'_> {
         for t in templates(&st.command) {
             self.template(file, pos, &key, t, scope, &[]);
         }
-        for c in conditions(&st.command) {
-            if c.script.is_some() {
-                self.err(
-                    file,
-                    pos,
-                    &join(&key, "when.true"),
-                    "JavaScript conditions (`true:`) are not supported".into(),
-                    Some("use `platform`, `visible` or `notVisible`"),
-                );
-            }
+        for d in &st.deferred {
+            self.template(file, d.loc.0, &join(&key, &d.key()), &d.template, scope, &[]);
         }
+        self.deferred(file, st, path, scope);
         let app = scope.app.as_ref().and_then(|a| self.set.apps.get(a));
         // A named profile that did not load is reported where it is named, not at every step.
         let app_missing = app.is_none() && scope.app.is_none();
@@ -504,6 +518,12 @@ impl Checker<'_> {
                 for (name, value) in env {
                     self.template(file, pos, &join(&key, "env"), value, scope, &[]);
                     inner.vars.insert(name.clone());
+                    let mut known = scope.clone();
+                    self.known(&mut known, name, value);
+                    match known.values.get(name) {
+                        Some(v) => inner.values.insert(name.clone(), v.clone()),
+                        None => inner.values.remove(name),
+                    };
                 }
                 match source {
                     FlowSource::Inline(steps) => self.steps(file, steps, &join(&key, "commands"), &inner, snapshots),
@@ -557,28 +577,74 @@ impl Checker<'_> {
         );
     }
 
+    /// The value a variable has before the run, when it is known: `-e` wins (as when the
+    /// flow runs), then a literal `env` entry (or one made of known variables).
+    fn value(&self, scope: &Scope, name: &str) -> Option<String> {
+        self.vars
+            .cli
+            .iter()
+            .rev()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+            .or_else(|| scope.values.get(name).cloned())
+    }
+
+    /// Records what `name = value` gives, when it is known before the run.
+    fn known(&self, scope: &mut Scope, name: &str, value: &Template) {
+        match value.render(|n| self.value(scope, n)) {
+            Ok(v) => scope.values.insert(name.to_string(), v),
+            Err(_) => scope.values.remove(name),
+        };
+    }
+
+    /// Typed fields written as `${…}` whose values are known now: read with those values,
+    /// with the same rules as when they run, and reported where they are written.
+    fn deferred(&mut self, file: &Path, st: &Step, path: &str, scope: &Scope) {
+        if st.deferred.is_empty() {
+            return;
+        }
+        let mut values = Vec::new();
+        for d in &st.deferred {
+            match d.template.render(|n| self.value(scope, n)) {
+                Ok(v) => values.push(v),
+                Err(_) => return,
+            }
+        }
+        if let Err(diags) = crate::flow::parse::resolve_deferred(st, &values, file) {
+            for mut d in diags {
+                d.key = join(path, &d.key);
+                if let Some((deferred, value)) = st
+                    .deferred
+                    .iter()
+                    .zip(&values)
+                    .find(|(x, _)| (x.loc.0.line, x.loc.0.column) == (d.line, d.column))
+                {
+                    d.message = format!("{} (`{}` is '{value}')", d.message, deferred.template);
+                }
+                self.out.push(d);
+            }
+        }
+    }
+
     fn template(&mut self, file: &Path, pos: Pos, key: &str, t: &Template, scope: &Scope, extra: &[String]) {
         for v in t.vars() {
             if scope.vars.contains(v) || extra.iter().any(|e| e == v) || self.vars.defines(v) {
                 continue;
             }
-            self.err(
+            push(
+                &mut self.out,
                 file,
                 pos,
                 key,
+                if self.strict {
+                    Severity::Error
+                } else {
+                    Severity::Warning
+                },
                 format!("variable '{v}' is not defined"),
-                Some(&format!(
-                    "define it in the header `env`, in the calling runFlow's `env`, with -e {v}=VALUE, or in the environment"
+                Some(format!(
+                    "define it in the header `env`, in the calling runFlow's `env`, with -e {v}=VALUE, or in the environment; the step fails when it runs without it"
                 )),
-            );
-        }
-        for s in t.scripts() {
-            self.err(
-                file,
-                pos,
-                key,
-                format!("'${{{s}}}' is a JavaScript expression, which is not supported"),
-                Some("only plain variables are supported: ${NAME}"),
             );
         }
     }
@@ -595,10 +661,11 @@ fn condition_templates<'a>(c: &'a Condition, out: &mut Vec<&'a Template>) {
     for s in c.visible.iter().chain(c.not_visible.iter()) {
         selector_templates(s, out);
     }
+    out.extend(c.script.iter());
 }
 
 /// The templates a command holds directly (not those of nested steps).
-fn templates(c: &Command) -> Vec<&Template> {
+pub(crate) fn templates(c: &Command) -> Vec<&Template> {
     use Command as C;
     let mut out = Vec::new();
     match c {
@@ -629,21 +696,18 @@ fn templates(c: &Command) -> Vec<&Template> {
             kind: SwipeKind::FromElement { from, .. },
             ..
         }) => selector_templates(from, &mut out),
-        C::InputText(t) | C::SetClipboard(t) => out.push(t),
-        C::RunFlow { when: Some(c), .. } | C::RunScript { when: Some(c), .. } => condition_templates(c, &mut out),
+        C::InputText(t) | C::SetClipboard(t) | C::AssertTrue(t) | C::EvalScript(t) => out.push(t),
+        C::RunScript { when, env, .. } => {
+            out.extend(env.iter().map(|(_, t)| t));
+            if let Some(c) = when {
+                condition_templates(c, &mut out);
+            }
+        }
+        C::RunFlow { when: Some(c), .. } => condition_templates(c, &mut out),
         C::Repeat { while_: Some(c), .. } => condition_templates(c, &mut out),
         _ => {}
     }
     out
-}
-
-fn conditions(c: &Command) -> Vec<&Condition> {
-    match c {
-        Command::RunFlow { when: Some(c), .. }
-        | Command::RunScript { when: Some(c), .. }
-        | Command::Repeat { while_: Some(c), .. } => vec![c],
-        _ => vec![],
-    }
 }
 
 #[cfg(test)]

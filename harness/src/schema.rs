@@ -26,18 +26,25 @@ pub fn schema(kind: SchemaKind) -> Value {
     }
 }
 
+/// A `${…}` template: typed fields may hold one, resolved when the step runs.
+fn template() -> Value {
+    json!({"type": "string", "pattern": "\\$\\{.+\\}", "description": "${NAME} or ${expression}, resolved when the step runs"})
+}
+
 fn key_schema(t: KeyType) -> Value {
     match t {
         KeyType::Str => json!({"type": ["string", "number", "boolean"]}),
-        KeyType::Bool => json!({"anyOf": [{"type": "boolean"}, {"enum": ["true", "false"]}]}),
+        KeyType::Bool => json!({"anyOf": [{"type": "boolean"}, {"enum": ["true", "false"]}, template()]}),
         KeyType::Int => {
-            json!({"anyOf": [{"type": "integer", "minimum": 0}, {"type": "string", "pattern": "^[0-9]+$"}]})
+            json!({"anyOf": [{"type": "integer", "minimum": 0}, {"type": "string", "pattern": "^[0-9]+$"}, template()]})
         }
-        KeyType::Number => json!({"anyOf": [{"type": "number"}, {"type": "string", "pattern": "^-?[0-9.]+$"}]}),
+        KeyType::Number => {
+            json!({"anyOf": [{"type": "number"}, {"type": "string", "pattern": "^-?[0-9.]+$"}, template()]})
+        }
         KeyType::Millis => {
-            json!({"description": "milliseconds", "anyOf": [{"type": "integer", "minimum": 0}, {"type": "string", "pattern": "^[0-9]+$"}]})
+            json!({"description": "milliseconds", "anyOf": [{"type": "integer", "minimum": 0}, {"type": "string", "pattern": "^[0-9]+$"}, template()]})
         }
-        KeyType::Duration => json!({"$ref": "#/definitions/duration"}),
+        KeyType::Duration => json!({"anyOf": [{"$ref": "#/definitions/duration"}, template()]}),
         KeyType::Selector => json!({"$ref": "#/definitions/selector"}),
         KeyType::SelectorList => json!({"type": "array", "items": {"$ref": "#/definitions/selector"}}),
         KeyType::Condition => json!({"$ref": "#/definitions/condition"}),
@@ -45,7 +52,7 @@ fn key_schema(t: KeyType) -> Value {
         KeyType::Env => json!({"$ref": "#/definitions/env"}),
         KeyType::StrMap => json!({"type": "object", "additionalProperties": {"type": ["string", "number", "boolean"]}}),
         KeyType::StrList => json!({"anyOf": [{"type": "array", "items": {"type": "string"}}, {"type": "string"}]}),
-        KeyType::Enum(words) => json!({"enum": words}),
+        KeyType::Enum(words) => json!({"anyOf": [{"enum": words}, template()]}),
     }
 }
 
@@ -89,7 +96,7 @@ fn flow_schema() -> Value {
         .filter(|c| matches!(c.string_form, StringForm::Bare | StringForm::BareOrValue(_)))
         .map(|c| c.name)
         .collect();
-    let object_commands: Vec<Value> = COMMANDS
+    let mut object_commands: Vec<Value> = COMMANDS
         .iter()
         .map(|c| {
             json!({
@@ -100,6 +107,39 @@ fn flow_schema() -> Value {
             })
         })
         .collect();
+    // Maestro's `inputRandom: {type: EMAIL}`, read as the inputRandom* commands.
+    let random_types = [
+        "TEXT",
+        "NUMBER",
+        "EMAIL",
+        "PERSON_NAME",
+        "CITY_NAME",
+        "COUNTRY_NAME",
+        "COLOR_NAME",
+    ];
+    object_commands.push(json!({
+        "type": "object",
+        "properties": {"inputRandom": {"description": "Type random input of a type (TEXT, NUMBER, EMAIL, PERSON_NAME, …).", "anyOf": [
+            {"type": "null"},
+            {"enum": random_types},
+            {"type": "object", "properties": {
+                "type": {"enum": random_types},
+                "length": key_schema(KeyType::Int),
+                "label": {"type": "string"},
+                "optional": key_schema(KeyType::Bool)
+            }, "additionalProperties": false}
+        ]}},
+        "required": ["inputRandom"],
+        "additionalProperties": false
+    }));
+    // A command's selector map may hold command options (Maestro reads them there).
+    let mut command_selector = props(SELECTOR_KEYS);
+    command_selector.insert("optional".into(), key_schema(KeyType::Bool));
+    command_selector.insert("label".into(), json!({"type": "string"}));
+    for k in ["retryTapIfNoChange", "waitUntilVisible"] {
+        command_selector.insert(k.into(), key_schema(KeyType::Bool));
+    }
+    command_selector.insert("waitToSettleTimeoutMs".into(), key_schema(KeyType::Int));
     let mut header = props(HEADER_KEYS);
     header.insert(
         "app".into(),
@@ -118,7 +158,7 @@ fn flow_schema() -> Value {
             "selector": {
                 "anyOf": [
                     {"type": ["string", "number"], "description": "regex over the visible text"},
-                    {"type": "object", "properties": props(SELECTOR_KEYS), "additionalProperties": false}
+                    {"type": "object", "properties": command_selector, "additionalProperties": false}
                 ]
             },
             "condition": {"type": "object", "properties": props(CONDITION_KEYS), "additionalProperties": false},

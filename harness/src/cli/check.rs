@@ -10,7 +10,7 @@ use super::{CheckArgs, Format};
 use crate::diag::{Diagnostic, Severity};
 use crate::errors::HarnessError;
 use crate::exit_codes;
-use crate::load::{VarSources, load_flows, normalize};
+use crate::load::{VarSources, load_flows_with, normalize};
 use crate::profile::app::load_app_profile;
 use crate::profile::device::load_device_profile;
 
@@ -21,6 +21,8 @@ pub enum FileKind {
     Flow,
     App,
     Device,
+    /// A workspace's `config.yaml` (`crate::workspace`).
+    Workspace,
 }
 
 pub fn classify(path: &Path) -> FileKind {
@@ -99,9 +101,37 @@ pub fn check_paths(
     paths: &[PathBuf],
     vars: &VarSources,
     devices: &[PathBuf],
+    strict: bool,
 ) -> (Vec<Diagnostic>, BTreeMap<PathBuf, FileKind>, BTreeMap<PathBuf, String>) {
     let mut diags = Vec::new();
-    let mut files = expand(paths, &mut diags);
+    // A folder holding `config.yaml` is a workspace: the configuration selects its flows;
+    // its app and device profiles are checked as in any folder.
+    let mut plain = vec![];
+    let mut selected = vec![];
+    let mut configs = BTreeMap::new();
+    for p in paths {
+        let Some(config) = crate::workspace::config_of(p) else {
+            plain.push(p.clone());
+            continue;
+        };
+        let (ws, d, text) = crate::workspace::load_workspace(p);
+        diags.extend(d);
+        configs.insert(normalize(&config), text);
+        if let Some(ws) = ws {
+            let (flows, d) = ws.select();
+            diags.extend(d);
+            selected.extend(flows);
+        }
+        let mut ignore = vec![];
+        let files = expand(std::slice::from_ref(p), &mut ignore);
+        selected.extend(
+            files
+                .into_iter()
+                .filter(|f| classify(f) != FileKind::Flow && !configs.contains_key(f)),
+        );
+    }
+    let mut files = expand(&plain, &mut diags);
+    files.extend(selected);
     files.extend(devices.iter().map(|d| normalize(d)));
     files.sort();
     files.dedup();
@@ -117,8 +147,12 @@ pub fn check_paths(
         })
         .collect();
     let flows: Vec<PathBuf> = files.iter().filter(|f| kinds[*f] == FileKind::Flow).cloned().collect();
-    let set = load_flows(&flows, vars);
+    let set = load_flows_with(&flows, vars, strict);
     let mut sources = set.sources.clone();
+    for (config, text) in configs {
+        kinds.insert(config.clone(), FileKind::Workspace);
+        sources.insert(config, text);
+    }
     diags.extend(set.diagnostics.iter().cloned());
     for app in set.apps.keys() {
         kinds.entry(app.clone()).or_insert(FileKind::App);
@@ -141,6 +175,7 @@ pub fn check_paths(
                     diags.extend(crate::driver::capability::check_flows(&set, &p));
                 }
             }
+            FileKind::Workspace => {}
         }
         if !sources.contains_key(f)
             && let Ok(t) = std::fs::read_to_string(f)
@@ -175,7 +210,7 @@ pub fn run(args: CheckArgs) -> Result<i32, HarnessError> {
         .iter()
         .map(|d| crate::profile::device::profile_path(d))
         .collect();
-    let (diags, kinds, sources) = check_paths(&paths, &vars, &devices);
+    let (diags, kinds, sources) = check_paths(&paths, &vars, &devices, args.strict);
     let errors = diags.iter().filter(|d| d.is_error()).count();
     let warnings = diags.len() - errors;
     let mut out = std::io::stdout().lock();

@@ -163,6 +163,9 @@ pub struct CheckArgs {
     /// name, devices/NAME.yaml, or a path); repeatable.
     #[arg(short = 'd', long = "device")]
     pub device: Vec<String>,
+    /// An undefined variable is an error (by default a warning: the step fails when it runs).
+    #[arg(long)]
+    pub strict: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]

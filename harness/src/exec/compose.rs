@@ -1,6 +1,6 @@
 //! Flows made of flows: `runFlow` (a file or inline commands, with `env` and a `when`
 //! condition), `repeat` (`times`, `while`), `retry` (`maxRetries`), and the conditions
-//! (`platform`, `visible`, `notVisible`; JavaScript `true:` is not supported).
+//! (`platform`, `visible`, `notVisible`, and JavaScript `true:`, evaluated in `script.rs`).
 
 use std::path::Path;
 
@@ -19,8 +19,8 @@ impl<'a> Executor<'a> {
         {
             return Ok(false);
         }
-        if c.script.is_some() {
-            return Err(StepError::failed("JavaScript conditions are not supported"));
+        if c.script.is_some() && !self.script_condition(c).await? {
+            return Ok(false);
         }
         if c.visible.is_some() || c.not_visible.is_some() {
             let tree = self.tree().await?;
@@ -46,7 +46,7 @@ impl<'a> Executor<'a> {
         source: &FlowSource,
         env: &[(String, Template)],
     ) -> Result<(), StepError> {
-        let scope = self.vars.step_scope(env)?;
+        let scope = self.step_scope(env).await?;
         self.vars.push(scope);
         let r = match source {
             FlowSource::Inline(steps) => self.steps(file, steps).await,

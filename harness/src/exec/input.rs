@@ -113,12 +113,14 @@ impl<'a> Executor<'a> {
             )));
         };
         self.clipboard = Some(hit.text);
+        self.sync_copied_text();
         Ok(())
     }
 
     /// `setClipboard`.
     pub(crate) fn set_clipboard(&mut self, t: &Template) -> Result<(), StepError> {
         self.clipboard = Some(self.vars.render(t)?);
+        self.sync_copied_text();
         Ok(())
     }
 

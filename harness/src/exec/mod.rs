@@ -38,6 +38,7 @@ pub mod gesture;
 pub mod input;
 mod lifecycle;
 mod screenshot;
+pub mod script;
 pub mod session;
 mod snapshot;
 pub mod storage;
@@ -110,6 +111,9 @@ pub struct Executor<'a> {
     auth_log: session::AuthLog,
     restore: session::RestoreTimer,
     recording: device::RecordingState,
+    /// The flow's JavaScript engine: started on first use (`script.rs`), stopped when the
+    /// flow ends.
+    js: Option<crate::js::Js>,
 }
 
 impl<'a> Executor<'a> {
@@ -140,6 +144,7 @@ impl<'a> Executor<'a> {
             auth_log: Default::default(),
             restore: Default::default(),
             recording: Default::default(),
+            js: None,
         }
     }
 
@@ -187,12 +192,13 @@ impl<'a> Executor<'a> {
         if self.out.error.is_some() {
             self.failure_artifacts().await;
         }
+        self.stop_js();
         self.out
     }
 
     /// A flow file's header `env` scope, its `onFlowStart`, then its steps.
     async fn enter_file(&mut self, path: &Path, flow: &Flow) -> Result<(), StepError> {
-        let scope = self.vars.header_scope(&flow.header.env);
+        let scope = self.header_scope(&flow.header.env).await?;
         self.vars.push(scope);
         let r = async {
             self.steps(path, &flow.header.on_flow_start).await?;
@@ -235,7 +241,11 @@ impl<'a> Executor<'a> {
             message: None,
         });
         self.depth += 1;
-        let r = self.execute(file, step).await;
+        let r = match self.prepare(file, step).await {
+            Ok(Some(resolved)) => self.execute(file, &resolved).await,
+            Ok(None) => self.execute(file, step).await,
+            Err(e) => Err(e),
+        };
         self.depth -= 1;
         let duration = self.now() - self.started - start;
         let (status, message, result) = match r {

@@ -64,6 +64,27 @@ impl Scopes {
             .or_else(|| self.vars.builtins.get(name).cloned())
     }
 
+    /// The secret values (redacted from messages).
+    pub(crate) fn secrets(&self) -> &[String] {
+        &self.vars.secret_values
+    }
+
+    /// The variables a script sees as globals: built-ins, the `env` scopes (innermost
+    /// last) and the `-e` values (which win, as in [`Scopes::lookup`]); not the process
+    /// environment (a script could send it anywhere).
+    pub(crate) fn js_vars(&self) -> Vec<(String, String)> {
+        let mut all: BTreeMap<&str, &str> = BTreeMap::new();
+        let layers = std::iter::once(&self.vars.builtins)
+            .chain(self.scopes.iter())
+            .chain(std::iter::once(&self.vars.cli));
+        for layer in layers {
+            for (k, v) in layer {
+                all.insert(k, v);
+            }
+        }
+        all.into_iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
     /// The template with its variables substituted; an unknown one fails the step.
     pub(crate) fn render(&self, t: &Template) -> Result<String, StepError> {
         t.render(|n| self.lookup(n))
@@ -81,15 +102,6 @@ impl Scopes {
             scope.insert(k.clone(), value);
         }
         scope
-    }
-
-    /// A `runFlow`/`retry` step's `env`: every variable must be defined.
-    pub(crate) fn step_scope(&self, env: &[(String, Template)]) -> Result<BTreeMap<String, String>, StepError> {
-        let mut scope = BTreeMap::new();
-        for (k, v) in env {
-            scope.insert(k.clone(), self.render(v)?);
-        }
-        Ok(scope)
     }
 
     pub(crate) fn push(&mut self, scope: BTreeMap<String, String>) {
@@ -135,14 +147,13 @@ mod tests {
     }
 
     #[test]
-    fn header_env_sees_earlier_entries_and_step_env_is_strict() {
+    fn header_env_sees_earlier_entries() {
         let s = Scopes::new(Vars::default());
         let env = vec![("X".to_string(), t("x")), ("Y".to_string(), t("${X}-y"))];
         let scope = s.header_scope(&env);
         assert_eq!(scope.get("Y").map(String::as_str), Some("x-y"));
         let bad = vec![("Z".to_string(), t("${HARNESS_TEST_UNDEFINED}"))];
         assert_eq!(s.header_scope(&bad).get("Z").map(String::as_str), Some(""));
-        assert!(s.step_scope(&bad).is_err());
     }
 
     #[test]

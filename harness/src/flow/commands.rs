@@ -243,7 +243,7 @@ command_table! {
         string_form: S::Value(K::Str),
         value_key: Some("condition"),
         keys: &[("condition", K::Str)],
-        summary: "JavaScript condition (not supported).",
+        summary: "Fail unless a JavaScript expression is truthy: `assertTrue: ${output.count > 3}`.",
     },
     Command::ExtendedWaitUntil { .. } => {
         name: "extendedWaitUntil",
@@ -566,14 +566,14 @@ command_table! {
         string_form: S::Value(K::Str),
         value_key: Some("file"),
         keys: &[("file", K::Str), ("env", K::Env), ("when", K::Condition)],
-        summary: "JavaScript file (not supported).",
+        summary: "Run a JavaScript file (env values as variables; `output`, `http`, `console.log`).",
     },
     Command::EvalScript(_) => {
         name: "evalScript",
         string_form: S::Value(K::Str),
         value_key: Some("script"),
         keys: &[("script", K::Str)],
-        summary: "JavaScript expression (not supported).",
+        summary: "Evaluate a JavaScript expression: `evalScript: ${output.n = 1}`.",
     },
     // Session commands: harness extensions.
     Command::Snapshot(_) => {

@@ -82,7 +82,22 @@ fn steps(steps: &[Step]) -> Y {
 fn step(st: &Step) -> Y {
     let spec = spec_of(&st.command);
     let name = spec.name;
-    let body = value(&st.command);
+    let mut body = value(&st.command);
+    // Deferred fields: their templates, not the placeholders the command holds.
+    for d in &st.deferred {
+        let text = s(d.template.to_string());
+        match (&mut body, d.path.as_slice()) {
+            (Some(Y::Map(_)), []) => {
+                if let (Some(Y::Map(m)), Some(k)) = (&mut body, spec.value_key) {
+                    set_at(m, &[PathSeg::Key(k.into())], text);
+                }
+            }
+            (Some(Y::Map(m)), path) => set_at(m, path, text),
+            (Some(v), []) => *v = text,
+            (Some(v), [PathSeg::Key(k)]) if spec.value_key == Some(k.as_str()) => *v = text,
+            _ => {}
+        }
+    }
     let extra = st.label.is_some() || st.optional;
     let body = match body {
         None if !extra => return s(name),
@@ -104,6 +119,39 @@ fn step(st: &Step) -> Y {
         body.push(("optional".into(), Y::B(true)));
     }
     Y::Map(vec![(name.into(), Y::Map(body))])
+}
+
+/// Replaces the value at `path` in a map, when there is one.
+fn set_at(m: &mut [(String, Y)], path: &[PathSeg], value: Y) {
+    let Some((PathSeg::Key(k), rest)) = path.split_first() else {
+        return;
+    };
+    let Some((_, v)) = m.iter_mut().find(|(key, _)| key == k) else {
+        return;
+    };
+    let mut v = v;
+    let mut rest = rest;
+    loop {
+        match (rest.split_first(), v) {
+            (None, slot) => {
+                *slot = value;
+                return;
+            }
+            (Some((PathSeg::Key(k), more)), Y::Map(inner)) => {
+                let Some((_, next)) = inner.iter_mut().find(|(key, _)| key == k) else {
+                    return;
+                };
+                v = next;
+                rest = more;
+            }
+            (Some((PathSeg::Index(i), more)), Y::Seq(items)) => {
+                let Some(next) = items.get_mut(*i) else { return };
+                v = next;
+                rest = more;
+            }
+            _ => return,
+        }
+    }
 }
 
 fn opt<T>(m: &mut Vec<(String, Y)>, key: &str, v: &Option<T>, f: impl Fn(&T) -> Y) {
@@ -310,8 +358,8 @@ fn value(c: &Command) -> Option<Y> {
             opt(&mut m, "when", when, condition);
             Some(Y::Map(m))
         }
-        C::EvalScript(x) => Some(s(x)),
-        C::AssertTrue(x) => Some(s(x)),
+        C::EvalScript(x) => Some(s(x.to_string())),
+        C::AssertTrue(x) => Some(s(x.to_string())),
         C::AssertWithAi { assertion } => Some(s(assertion)),
         C::AssertNoDefectsWithAi => None,
         C::ExtractTextWithAi { query, output_variable } => {
@@ -417,7 +465,7 @@ fn condition(c: &Condition) -> Y {
     opt(&mut m, "platform", &c.platform, |p| s(p.name()));
     opt(&mut m, "visible", &c.visible, selector);
     opt(&mut m, "notVisible", &c.not_visible, selector);
-    opt(&mut m, "true", &c.script, |x| s(x));
+    opt(&mut m, "true", &c.script, |x| s(x.to_string()));
     opt(&mut m, "label", &c.label, |x| s(x));
     Y::Map(m)
 }

@@ -58,6 +58,12 @@ pub struct Step {
     /// `optional: true`: a failure becomes a warning and the flow goes on.
     pub optional: bool,
     pub loc: Loc,
+    /// Typed fields written as `${…}` (`timeout: ${TIMEOUT}`): `command` holds a placeholder
+    /// there until the step runs, when the templates are resolved and the command is read
+    /// again from `source` with the same rules (see [`crate::flow::parse::resolve_deferred`]).
+    pub deferred: Vec<Deferred>,
+    /// The command as written, kept when `deferred` is not empty.
+    pub source: StepSource,
 }
 
 impl Step {
@@ -67,7 +73,54 @@ impl Step {
             label: None,
             optional: false,
             loc: Loc::default(),
+            deferred: vec![],
+            source: StepSource::default(),
         }
+    }
+}
+
+/// A field of a command whose value is a template resolved when the step runs, though the
+/// field is typed (a number, a duration, a word, a point…).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Deferred {
+    /// Where in the command's value: map keys and list indexes; empty for the string form.
+    pub path: Vec<PathSeg>,
+    pub template: Template,
+    pub loc: Loc,
+}
+
+impl Deferred {
+    /// `permissions.location`, `points[1]`; empty for the string form.
+    pub fn key(&self) -> String {
+        let mut out = String::new();
+        for seg in &self.path {
+            match seg {
+                PathSeg::Key(k) if out.is_empty() => out.push_str(k),
+                PathSeg::Key(k) => {
+                    out.push('.');
+                    out.push_str(k)
+                }
+                PathSeg::Index(i) => out.push_str(&format!("[{i}]")),
+            }
+        }
+        out
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PathSeg {
+    Key(String),
+    Index(usize),
+}
+
+/// The command name and value node as written (for deferred fields). Compares equal to every
+/// other, like [`Loc`]: it is how the step was written, not what it means.
+#[derive(Clone, Debug, Default)]
+pub struct StepSource(pub Option<std::sync::Arc<(String, crate::yaml::Node)>>);
+
+impl PartialEq for StepSource {
+    fn eq(&self, _: &StepSource) -> bool {
+        true
     }
 }
 
@@ -82,7 +135,8 @@ pub enum Part {
     Text(String),
     /// `${NAME}`: a variable.
     Var(String),
-    /// `${...}` that is not a plain variable name: a JavaScript expression (not supported).
+    /// `${...}` that is not a plain variable name: a JavaScript expression, evaluated when
+    /// the step runs (`crate::js`).
     Script(String),
 }
 
@@ -243,8 +297,9 @@ pub struct Condition {
     pub platform: Option<ConditionPlatform>,
     pub visible: Option<Selector>,
     pub not_visible: Option<Selector>,
-    /// `true:` a JavaScript expression (not supported).
-    pub script: Option<String>,
+    /// `true: ${…}`: holds when the value is truthy (JavaScript truthiness for one
+    /// expression; otherwise the text must not be empty, `false`, `0`, `null` or `undefined`).
+    pub script: Option<Template>,
     pub label: Option<String>,
 }
 
@@ -616,14 +671,14 @@ pub enum Command {
         env: Vec<(String, Template)>,
     },
 
-    // JavaScript (parsed so flows load; `harness check` reports them as not supported).
+    // JavaScript (`crate::js`).
     RunScript {
         file: String,
         env: Vec<(String, Template)>,
         when: Option<Condition>,
     },
-    EvalScript(String),
-    AssertTrue(String),
+    EvalScript(Template),
+    AssertTrue(Template),
 
     // AI commands (parsed; reported as not supported).
     AssertWithAi {
@@ -656,9 +711,6 @@ impl Command {
     /// Why this command cannot run here, if it cannot.
     pub fn unsupported(&self) -> Option<&'static str> {
         match self {
-            Command::RunScript { .. } | Command::EvalScript(_) | Command::AssertTrue(_) => Some(
-                "JavaScript is not supported by harness: express the logic with runFlow, repeat, retry and `when` conditions",
-            ),
             Command::AssertWithAi { .. } | Command::AssertNoDefectsWithAi | Command::ExtractTextWithAi { .. } => Some(
                 "AI commands are not supported by harness: assert on selectors or use assertSession / assertConvex",
             ),
@@ -680,5 +732,78 @@ impl Command {
             | Command::Repeat { commands: steps, .. } => steps,
             _ => &[],
         }
+    }
+}
+
+fn selector_templates_mut<'a>(s: &'a mut Selector, out: &mut Vec<&'a mut Template>) {
+    out.extend(s.text.iter_mut().chain(s.id.iter_mut()));
+    for c in [
+        &mut s.below,
+        &mut s.above,
+        &mut s.left_of,
+        &mut s.right_of,
+        &mut s.child_of,
+        &mut s.contains_child,
+    ]
+    .into_iter()
+    .filter_map(|c| c.as_deref_mut())
+    {
+        selector_templates_mut(c, out);
+    }
+    for c in s.contains_descendants.iter_mut() {
+        selector_templates_mut(c, out);
+    }
+}
+
+fn condition_templates_mut<'a>(c: &'a mut Condition, out: &mut Vec<&'a mut Template>) {
+    for s in c.visible.iter_mut().chain(c.not_visible.iter_mut()) {
+        selector_templates_mut(s, out);
+    }
+}
+
+impl Command {
+    /// The templates the command holds itself (not those of nested steps, not `env` values,
+    /// not `when: {true: …}`, which is evaluated when the condition is): what the executor
+    /// resolves before the command runs.
+    pub fn templates_mut(&mut self) -> Vec<&mut Template> {
+        use Command as C;
+        let mut out = Vec::new();
+        match self {
+            C::LaunchApp(l) => out.extend(l.app_id.iter_mut()),
+            C::StopApp { app_id }
+            | C::KillApp { app_id }
+            | C::ClearState { app_id }
+            | C::SetPermissions { app_id, .. } => out.extend(app_id.iter_mut()),
+            C::OpenLink { link, .. } => out.push(link),
+            C::TapOn(t) | C::DoubleTapOn(t) | C::LongPressOn(t) => match &mut t.target {
+                TapTarget::Element(s) | TapTarget::ElementPoint(s, _) => selector_templates_mut(s, &mut out),
+                TapTarget::Point(_) => {}
+            },
+            C::AssertVisible(s) | C::AssertNotVisible(s) | C::CopyTextFrom(s) => selector_templates_mut(s, &mut out),
+            C::ExtendedWaitUntil {
+                visible, not_visible, ..
+            } => {
+                for s in visible.iter_mut().chain(not_visible.iter_mut()) {
+                    selector_templates_mut(s, &mut out);
+                }
+            }
+            C::AssertScreenshot { crop_on, .. } | C::TakeScreenshot { crop_on, .. } => {
+                if let Some(s) = crop_on {
+                    selector_templates_mut(s, &mut out);
+                }
+            }
+            C::ScrollUntilVisible { element, .. } => selector_templates_mut(element, &mut out),
+            C::Swipe(Swipe {
+                kind: SwipeKind::FromElement { from, .. },
+                ..
+            }) => selector_templates_mut(from, &mut out),
+            C::InputText(t) | C::SetClipboard(t) => out.push(t),
+            C::RunFlow { when: Some(c), .. } | C::RunScript { when: Some(c), .. } => {
+                condition_templates_mut(c, &mut out)
+            }
+            C::Repeat { while_: Some(c), .. } => condition_templates_mut(c, &mut out),
+            _ => {}
+        }
+        out
     }
 }

@@ -11,7 +11,7 @@ use std::path::Path;
 use crate::diag::{Diagnostic, Sink, did_you_mean};
 use crate::flow::commands::{self, CONDITION_KEYS, HEADER_KEYS, LEGACY_ACTIONS, StringForm};
 use crate::flow::model::*;
-use crate::flow::selector::{parse_selector, selector_keys};
+use crate::flow::selector::{SelectorOptions, parse_command_selector, selector_keys};
 use crate::flow::template;
 // The variable-name rule moved to `flow::template`; `cli` still reads it from here.
 pub use crate::flow::template::is_var_name;
@@ -22,7 +22,12 @@ use crate::yaml::{self, Node, Pos, Value};
 pub fn parse_flow(text: &str, file: &Path) -> (Flow, Vec<Diagnostic>) {
     let mut sink = Sink::new(file);
     let flow = match yaml::parse_documents(text) {
-        Ok(docs) => Parser { sink: &mut sink }.flow(&docs, &separators(text)),
+        Ok(docs) => Parser {
+            sink: &mut sink,
+            defer: true,
+            options: SelectorOptions::default(),
+        }
+        .flow(&docs, &separators(text)),
         Err(e) => {
             sink.error(e.pos, "", format!("invalid YAML: {}", e.message));
             Flow::default()
@@ -55,6 +60,90 @@ const EXAMPLE: &str = "appId: com.example.app\n---\n- launchApp";
 
 struct Parser<'s> {
     sink: &'s mut Sink,
+    /// Typed fields written as `${…}` become [`Deferred`] (off when a step is read again
+    /// with its resolved values).
+    defer: bool,
+    /// Command options found inside the selector maps of the command being read.
+    options: SelectorOptions,
+}
+
+/// Values tried in place of a typed field written as `${…}`, until one is valid there: the
+/// field then holds it until the step runs (see [`Deferred`]).
+const PLACEHOLDERS: &[&str] = &[
+    "1", "true", "50%,50%", "0,0", "1s", "portrait", "allow", "UP", "enabled", "online", "signedIn", "TEXT",
+];
+
+/// String scalars with a `${…}` reference in a command's value, with their paths; nested
+/// steps (`commands`) and `env` maps are left out (they hold templates, or steps of their own).
+fn template_scalars(node: &Node, path: &mut Vec<PathSeg>, out: &mut Vec<(Vec<PathSeg>, Pos, Template)>) {
+    match &node.value {
+        Value::Str(text) => {
+            if let Ok(t) = template::parse_template(text)
+                && t.as_literal().is_none()
+            {
+                out.push((path.clone(), node.pos, t));
+            }
+        }
+        Value::Seq(items) => {
+            for (i, item) in items.iter().enumerate() {
+                path.push(PathSeg::Index(i));
+                template_scalars(item, path, out);
+                path.pop();
+            }
+        }
+        Value::Map(entries) => {
+            for (k, v) in entries {
+                let key = k.key_text();
+                // `optional` decides how the step record reads, before the step runs.
+                if key == "commands" || key == "env" || key == "optional" {
+                    continue;
+                }
+                path.push(PathSeg::Key(key));
+                template_scalars(v, path, out);
+                path.pop();
+            }
+        }
+        _ => {}
+    }
+}
+
+/// `node` with the scalar at `pos` replaced by the string `text`.
+fn replace_at(node: &mut Node, pos: Pos, text: &str) {
+    if node.pos == pos && matches!(node.value, Value::Str(_)) {
+        node.value = Value::Str(text.to_string());
+        return;
+    }
+    match &mut node.value {
+        Value::Seq(items) => items.iter_mut().for_each(|n| replace_at(n, pos, text)),
+        Value::Map(entries) => entries.iter_mut().for_each(|(_, v)| replace_at(v, pos, text)),
+        _ => {}
+    }
+}
+
+/// A step whose fields were deferred, read again with the resolved value of each (same
+/// order as `step.deferred`) and the same rules as when it was loaded. The error is the
+/// diagnostics of the values that are not valid where they are.
+pub fn resolve_deferred(step: &Step, values: &[String], file: &Path) -> Result<Command, Vec<Diagnostic>> {
+    let Some(source) = &step.source.0 else {
+        return Ok(step.command.clone());
+    };
+    let (name, node) = &**source;
+    let mut node = node.clone();
+    for (d, value) in step.deferred.iter().zip(values) {
+        replace_at(&mut node, d.loc.0, value);
+    }
+    let mut sink = Sink::new(file);
+    let parsed = Parser {
+        sink: &mut sink,
+        defer: false,
+        options: SelectorOptions::default(),
+    }
+    .command(name, step.loc.0, Some(&node), name, step.loc.0);
+    let diags = sink.into_vec();
+    match parsed {
+        Some(st) if !diags.iter().any(Diagnostic::is_error) => Ok(st.command),
+        _ => Err(diags.into_iter().filter(Diagnostic::is_error).collect()),
+    }
 }
 
 impl Parser<'_> {
@@ -208,7 +297,7 @@ impl Parser<'_> {
             pm.finish_open();
         }
         if let Some(v) = m.get("jsEngine") {
-            // Maestro's choice of JavaScript engine; harness runs no JavaScript.
+            // Maestro's choice of JavaScript engine (graaljs, rhino); harness has one (QuickJS).
             lower::string(self.sink, v, "header.jsEngine");
         }
         // Maestro keeps any other header key and ignores it: warn, do not fail.
@@ -280,8 +369,15 @@ impl Parser<'_> {
         template::from_node(self.sink, node, path)
     }
 
+    /// A JavaScript value: `${expression}` (or text with references), not empty.
+    fn script(&mut self, node: &Node, path: &str) -> Option<Template> {
+        lower::nonempty_string(self.sink, node, path)?;
+        self.template(node, path)
+    }
+
+    /// A command's selector; command options inside its map are the step's.
     fn selector(&mut self, node: &Node, path: &str) -> Option<Selector> {
-        parse_selector(self.sink, node, path)
+        parse_command_selector(self.sink, node, path, &mut self.options)
     }
 
     fn steps(&mut self, node: &Node, path: &str) -> Vec<Step> {
@@ -346,12 +442,109 @@ impl Parser<'_> {
         self.command(&name, name_pos, value, &path, node.pos)
     }
 
+    /// A command; typed fields written as `${…}` are deferred to run time (see [`Deferred`]).
     fn command(&mut self, name: &str, name_pos: Pos, value: Option<&Node>, path: &str, step_pos: Pos) -> Option<Step> {
+        let Some(v) = value.filter(|_| self.defer) else {
+            return self.command_plain(name, name_pos, value, path, step_pos);
+        };
+        let mut found = Vec::new();
+        template_scalars(v, &mut vec![], &mut found);
+        if found.is_empty() {
+            return self.command_plain(name, name_pos, value, path, step_pos);
+        }
+        let file = self.sink.file().to_path_buf();
+        let trial = |node: &Node| {
+            let mut sink = Sink::new(&file);
+            let step = Parser {
+                sink: &mut sink,
+                defer: true,
+                options: SelectorOptions::default(),
+            }
+            .command_plain(name, name_pos, Some(node), path, step_pos);
+            (step, sink.into_vec())
+        };
+        let error_at = |diags: &[Diagnostic], pos: Pos| {
+            diags
+                .iter()
+                .any(|d| d.is_error() && (d.line, d.column) == (pos.line, pos.column))
+        };
+        // A rejected field can hide the next one (`points: …?` returns before `speed` is
+        // read): look again after each round of placeholders.
+        let mut node = v.clone();
+        let mut deferred = Vec::new();
+        loop {
+            let (_, diags) = trial(&node);
+            let (rejected, rest): (Vec<_>, Vec<_>) = found.into_iter().partition(|(_, pos, _)| error_at(&diags, *pos));
+            found = rest;
+            if rejected.is_empty() {
+                break;
+            }
+            for (seg, pos, template) in rejected {
+                let fits = PLACEHOLDERS.iter().find(|ph| {
+                    let mut n = node.clone();
+                    replace_at(&mut n, pos, ph);
+                    !error_at(&trial(&n).1, pos)
+                });
+                if let Some(ph) = fits {
+                    replace_at(&mut node, pos, ph);
+                    deferred.push(Deferred {
+                        path: seg,
+                        template,
+                        loc: Loc(pos),
+                    });
+                }
+            }
+        }
+        if deferred.is_empty() {
+            return self.command_plain(name, name_pos, value, path, step_pos);
+        }
+        deferred.sort_by_key(|d| (d.loc.0.line, d.loc.0.column));
+        let mut step = self.command_plain(name, name_pos, Some(&node), path, step_pos)?;
+        if !deferred.is_empty() {
+            step.deferred = deferred;
+            step.source = StepSource(Some(std::sync::Arc::new((name.to_string(), v.clone()))));
+        }
+        Some(step)
+    }
+
+    fn command_plain(
+        &mut self,
+        name: &str,
+        name_pos: Pos,
+        value: Option<&Node>,
+        path: &str,
+        step_pos: Pos,
+    ) -> Option<Step> {
+        let outer = std::mem::take(&mut self.options);
+        let step = self.command_options_inside(name, name_pos, value, path, step_pos);
+        let inner = std::mem::replace(&mut self.options, outer);
+        step.map(|mut st| {
+            if let Some(o) = inner.optional {
+                st.optional |= o;
+            }
+            if st.label.is_none() {
+                st.label = inner.label;
+            }
+            st
+        })
+    }
+
+    fn command_options_inside(
+        &mut self,
+        name: &str,
+        name_pos: Pos,
+        value: Option<&Node>,
+        path: &str,
+        step_pos: Pos,
+    ) -> Option<Step> {
         if name == "action" {
             return self.legacy_action(value, path, step_pos, name_pos);
         }
         if name == "hide keyboard" {
             return Some(self.plain(Command::HideKeyboard, step_pos));
+        }
+        if name == "inputRandom" {
+            return self.input_random(value, path, step_pos, name_pos);
         }
         let Some(spec) = commands::spec(name) else {
             let d = self.sink.error(name_pos, path, format!("unknown command '{name}'"));
@@ -382,6 +575,8 @@ impl Parser<'_> {
             label: None,
             optional: false,
             loc: Loc(step_pos),
+            deferred: vec![],
+            source: StepSource::default(),
         };
         let command = match value {
             None => self.bare(name)?,
@@ -417,10 +612,8 @@ impl Parser<'_> {
 
     fn plain(&self, command: Command, pos: Pos) -> Step {
         Step {
-            command,
-            label: None,
-            optional: false,
             loc: Loc(pos),
+            ..Step::new(command)
         }
     }
 
@@ -435,6 +628,57 @@ impl Parser<'_> {
         let action = lower::one_of(self.sink, v, path, &choices)?;
         let command = self.bare(action)?;
         Some(self.plain(command, step_pos))
+    }
+
+    /// Maestro's `inputRandom: {type: EMAIL, length: 6}` (also `- inputRandom: EMAIL`); the
+    /// type defaults to TEXT.
+    fn input_random(&mut self, value: Option<&Node>, path: &str, step_pos: Pos, name_pos: Pos) -> Option<Step> {
+        const TYPES: &[(&str, RandomInput)] = &[
+            ("TEXT", RandomInput::Text),
+            ("NUMBER", RandomInput::Number),
+            ("EMAIL", RandomInput::Email),
+            ("TEXT_EMAIL_ADDRESS", RandomInput::Email),
+            ("PERSON_NAME", RandomInput::PersonName),
+            ("TEXT_PERSON_NAME", RandomInput::PersonName),
+            ("CITY_NAME", RandomInput::CityName),
+            ("TEXT_CITY_NAME", RandomInput::CityName),
+            ("COUNTRY_NAME", RandomInput::CountryName),
+            ("TEXT_COUNTRY_NAME", RandomInput::CountryName),
+            ("COLOR_NAME", RandomInput::ColorName),
+            ("TEXT_COLOR", RandomInput::ColorName),
+        ];
+        let mut step = self.plain(Command::Back, step_pos);
+        let (kind, length) = match value {
+            None => (RandomInput::Text, None),
+            Some(v) if v.as_map().is_none() => (lower::one_of(self.sink, v, path, TYPES)?, None),
+            Some(v) => {
+                let mut m = MapView::new(self.sink, v, path, "inputRandom")?;
+                let kind = match m.get("type") {
+                    Some(t) => lower::one_of(self.sink, t, &m.child("type"), TYPES)?,
+                    None => RandomInput::Text,
+                };
+                let length = match m.get("length") {
+                    Some(l) => Some(lower::integer(self.sink, l, &m.child("length"), 1, 10_000)? as u32),
+                    None => None,
+                };
+                if let Some(l) = m.get("label") {
+                    step.label = lower::string(self.sink, l, &m.child("label"));
+                }
+                if let Some(o) = m.get("optional") {
+                    step.optional = lower::boolean(self.sink, o, &m.child("optional")).unwrap_or(false);
+                }
+                m.finish(self.sink, "'inputRandom'", &["type", "length", "label", "optional"]);
+                (kind, length)
+            }
+        };
+        if length.is_some() && !matches!(kind, RandomInput::Text | RandomInput::Number) {
+            self.sink
+                .error(name_pos, path, "`length` applies to TEXT and NUMBER only")
+                .hint("drop `length`, or use `type: TEXT`");
+            return None;
+        }
+        step.command = Command::InputRandom { kind, length };
+        Some(step)
     }
 
     /// `- name` with no value.
@@ -536,7 +780,7 @@ impl Parser<'_> {
             "assertVisible" => Command::AssertVisible(s.selector(v, path)?),
             "assertNotVisible" => Command::AssertNotVisible(s.selector(v, path)?),
             "copyTextFrom" => Command::CopyTextFrom(s.selector(v, path)?),
-            "assertTrue" => Command::AssertTrue(lower::nonempty_string(s.sink, v, path)?),
+            "assertTrue" => Command::AssertTrue(s.script(v, path)?),
             "assertScreenshot" => Command::AssertScreenshot {
                 path: lower::nonempty_string(s.sink, v, path)?,
                 threshold_percentage: None,
@@ -576,7 +820,7 @@ impl Parser<'_> {
                 env: vec![],
                 when: None,
             },
-            "evalScript" => Command::EvalScript(lower::nonempty_string(s.sink, v, path)?),
+            "evalScript" => Command::EvalScript(s.script(v, path)?),
             "snapshot" => Command::Snapshot(s.snapshot_name(v, path)?),
             "assertSession" => Command::AssertSession {
                 state: lower::one_of(s.sink, v, path, &SessionState::ALL)?,
@@ -707,7 +951,7 @@ impl Parser<'_> {
                     _ => Command::CopyTextFrom(sel),
                 }
             }
-            "assertTrue" => Command::AssertTrue(req!("condition", str_)?),
+            "assertTrue" => Command::AssertTrue(req!("condition", |s: &mut Self, v, p| s.script(v, p))?),
             "extendedWaitUntil" => {
                 let visible = opt!("visible", sel);
                 let not_visible = opt!("notVisible", sel);
@@ -774,15 +1018,27 @@ impl Parser<'_> {
             "swipe" => {
                 let shape = (m.has("direction"), m.has("start"), m.has("end"), m.has("from"));
                 let direction = opt!("direction", dir);
-                let start = opt!("start", |s: &mut Self, v, p| s.point(v, p));
-                let end = opt!("end", |s: &mut Self, v, p| s.point(v, p));
-                let from = opt!("from", sel);
+                let start = opt!("start", |s: &mut Self, v, p| s.swipe_point(v, p));
+                let end = opt!("end", |s: &mut Self, v, p| s.swipe_point(v, p));
+                // Maestro's `from: {point: "50%, 85%"}` is a point, not a selector.
+                let from_point = m.get("from").filter(|v| is_point_map(v)).cloned();
+                let from = match &from_point {
+                    Some(_) => None,
+                    None => opt!("from", sel),
+                };
                 let kind = match shape {
                     (true, false, false, false) => SwipeKind::Direction(direction?),
                     (false, true, true, false) => SwipeKind::Points {
                         start: start?,
                         end: end?,
                     },
+                    (true, false, false, true) if from_point.is_some() => {
+                        let start = s.swipe_point(from_point.as_ref()?, &p("from"))?;
+                        SwipeKind::Points {
+                            start,
+                            end: toward(start, direction?),
+                        }
+                    }
                     (true, false, false, true) => SwipeKind::FromElement {
                         from: from?,
                         direction: direction?,
@@ -871,7 +1127,7 @@ impl Parser<'_> {
                 env: opt!("env", env).unwrap_or_default(),
                 when: opt!("when", cond),
             },
-            "evalScript" => Command::EvalScript(req!("script", str_)?),
+            "evalScript" => Command::EvalScript(req!("script", |s: &mut Self, v, p| s.script(v, p))?),
             "snapshot" => Command::Snapshot(req!("name", |s: &mut Self, v, p| s.snapshot_name(v, p))?),
             "assertSession" => Command::AssertSession {
                 state: req!("state", |s: &mut Self, v, p| lower::one_of(
@@ -1075,6 +1331,17 @@ impl Parser<'_> {
         Some(out)
     }
 
+    /// A swipe's `start`/`end`/`from`: a point, or Maestro's `{point: "x,y"}`.
+    fn swipe_point(&mut self, v: &Node, path: &str) -> Option<Point> {
+        if !is_point_map(v) {
+            return self.point(v, path);
+        }
+        let mut m = MapView::new(self.sink, v, path, "a point")?;
+        let p = m.get("point").and_then(|x| self.point(x, &join(path, "point")));
+        m.finish(self.sink, "a point", &["point"]);
+        p
+    }
+
     /// `"x,y"` in pixels or `"x%,y%"` in percent.
     fn point(&mut self, v: &Node, path: &str) -> Option<Point> {
         let text = lower::string(self.sink, v, path)?;
@@ -1089,7 +1356,16 @@ impl Parser<'_> {
         }
     }
 
+    /// A condition: command options inside its selectors are read and dropped (they are
+    /// not the command's).
     fn condition(&mut self, v: &Node, path: &str) -> Option<Condition> {
+        let saved = std::mem::take(&mut self.options);
+        let c = self.condition_inner(v, path);
+        self.options = saved;
+        c
+    }
+
+    fn condition_inner(&mut self, v: &Node, path: &str) -> Option<Condition> {
         let mut m = MapView::new(self.sink, v, path, "a condition")?;
         let mut c = Condition::default();
         if let Some(p) = m.get("platform") {
@@ -1102,7 +1378,7 @@ impl Parser<'_> {
             c.not_visible = self.selector(s, &m.child("notVisible"));
         }
         if let Some(s) = m.get("true") {
-            c.script = lower::string(self.sink, s, &m.child("true"));
+            c.script = self.script(s, &m.child("true"));
         }
         if let Some(s) = m.get("label") {
             c.label = lower::string(self.sink, s, &m.child("label"));
@@ -1116,6 +1392,33 @@ impl Parser<'_> {
                 .hint("give `platform`, `visible` or `notVisible`");
         }
         Some(c)
+    }
+}
+
+/// A map holding only `point` (Maestro's `from: {point: …}`).
+fn is_point_map(v: &Node) -> bool {
+    matches!(v.as_map(), Some([(k, _)]) if k.key_text() == "point")
+}
+
+/// Where a swipe from `start` in `direction` ends: 10% from that edge of the screen.
+fn toward(start: Point, direction: Direction) -> Point {
+    match direction {
+        Direction::Up => Point {
+            y: Coord::Percent(10.0),
+            ..start
+        },
+        Direction::Down => Point {
+            y: Coord::Percent(90.0),
+            ..start
+        },
+        Direction::Left => Point {
+            x: Coord::Percent(10.0),
+            ..start
+        },
+        Direction::Right => Point {
+            x: Coord::Percent(90.0),
+            ..start
+        },
     }
 }
 
@@ -1233,6 +1536,112 @@ mod tests {
                 duration: std::time::Duration::from_secs(70)
             }
         );
+    }
+
+    #[test]
+    fn typed_fields_written_as_templates_are_deferred() {
+        let text = "appId: a\n---\n\
+- extendedWaitUntil: {visible: x, timeout: \"${TIMEOUT}\"}\n\
+- setOrientation: ${o}\n\
+- launchApp: {permissions: {location: \"${ALLOW}\"}}\n\
+- tapOn: {point: \"${Q},${Q}\"}\n\
+- tapOn: {text: A, index: \"${0 + 1}\"}\n\
+- repeat: {times: \"${N}\", commands: [back]}\n\
+- retry: {maxRetries: \"${N}\", commands: [back]}\n\
+- inputRandomText: {length: \"${N}\"}\n\
+- setLocation: {latitude: \"${LAT}\", longitude: 2}\n\
+- travel: {points: [\"1,2\", \"${P}\"], speed: \"${S}\"}\n\
+- eraseText: ${N}\n\
+- setAirplaneMode: ${ON}\n\
+- swipe: {direction: \"${D}\", duration: \"${N}\"}\n";
+        let f = ok(text);
+        let keys: Vec<Vec<String>> = f
+            .steps
+            .iter()
+            .map(|s| s.deferred.iter().map(|d| d.key()).collect())
+            .collect();
+        assert_eq!(
+            keys,
+            [
+                vec!["timeout"],
+                vec![""],
+                vec!["permissions.location"],
+                vec!["point"],
+                vec!["index"],
+                vec!["times"],
+                vec!["maxRetries"],
+                vec!["length"],
+                vec!["latitude"],
+                vec!["points[1]", "speed"],
+                vec![""],
+                vec![""],
+                vec!["direction", "duration"],
+            ]
+        );
+        // Emitted with their templates, read back the same.
+        let again = ok(&crate::flow::emit::emit_flow(&f));
+        assert_eq!(again, f);
+        for (a, b) in again.steps.iter().zip(&f.steps) {
+            assert_eq!(a.deferred, b.deferred);
+        }
+        // Resolved with values: the same rules as literals.
+        let step = &f.steps[1];
+        assert_eq!(
+            resolve_deferred(step, &["landscapeLeft".into()], Path::new("t.yaml")),
+            Ok(Command::SetOrientation(Orientation::LandscapeLeft))
+        );
+        let e = resolve_deferred(step, &["sideways".into()], Path::new("t.yaml")).unwrap_err();
+        assert_eq!(
+            e[0].message,
+            "'sideways' is not one of portrait, landscapeLeft, landscapeRight, upsideDown"
+        );
+        assert_eq!((e[0].line, e[0].column), (4, 19));
+    }
+
+    #[test]
+    fn maestro_spellings() {
+        let f = ok("appId: a\n---\n\
+- scrollUntilVisible: {element: {id: x, optional: true, label: Find x}}\n\
+- swipe: {from: {id: x}, direction: UP}\n\
+- swipe: {from: {point: \"50%, 85%\"}, direction: UP}\n\
+- swipe: {start: {point: \"50%, 85%\"}, end: \"50%, 20%\"}\n\
+- inputRandom: {type: PERSON_NAME}\n\
+- inputRandom: {type: NUMBER, length: 4}\n\
+- runFlow: {when: {visible: {id: x, optional: true}}, commands: [back]}\n");
+        assert!(f.steps[0].optional);
+        assert_eq!(f.steps[0].label.as_deref(), Some("Find x"));
+        let pt = |x, y| Point {
+            x: Coord::Percent(x),
+            y: Coord::Percent(y),
+        };
+        assert!(matches!(
+            &f.steps[1].command,
+            Command::Swipe(Swipe {
+                kind: SwipeKind::FromElement { .. },
+                ..
+            })
+        ));
+        assert!(
+            matches!(&f.steps[2].command, Command::Swipe(Swipe { kind: SwipeKind::Points { start, end }, .. }) if *start == pt(50.0, 85.0) && *end == pt(50.0, 10.0))
+        );
+        assert!(
+            matches!(&f.steps[3].command, Command::Swipe(Swipe { kind: SwipeKind::Points { start, end }, .. }) if *start == pt(50.0, 85.0) && *end == pt(50.0, 20.0))
+        );
+        assert_eq!(
+            f.steps[4].command,
+            Command::InputRandom {
+                kind: RandomInput::PersonName,
+                length: None
+            }
+        );
+        assert_eq!(
+            f.steps[5].command,
+            Command::InputRandom {
+                kind: RandomInput::Number,
+                length: Some(4)
+            }
+        );
+        assert!(!f.steps[6].optional, "a condition's options are not the command's");
     }
 
     #[test]

@@ -12,11 +12,58 @@ use crate::flow::template;
 use crate::lower::{self, MapView, index, join};
 use crate::yaml::{Node, Pos, Value};
 
+/// Command options Maestro reads inside a selector map (`element: {id: x, optional: true}`):
+/// they are the command's.
+pub const OPTION_KEYS: &[&str] = &[
+    "optional",
+    "label",
+    "retryTapIfNoChange",
+    "waitUntilVisible",
+    "waitToSettleTimeoutMs",
+];
+
+/// The command options a selector map held (see [`OPTION_KEYS`]).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct SelectorOptions {
+    pub optional: Option<bool>,
+    pub label: Option<String>,
+}
+
 /// A selector: a string (text regex) or a map of selector keys.
 pub fn parse_selector(sink: &mut Sink, v: &Node, path: &str) -> Option<Selector> {
+    parse_selector_in(sink, v, path, None)
+}
+
+/// A selector of a command: its map may also hold command options, read into `options`
+/// (`optional`, `label`; the tap options have no effect outside the tap commands and are
+/// reported as warnings).
+pub fn parse_command_selector(
+    sink: &mut Sink,
+    v: &Node,
+    path: &str,
+    options: &mut SelectorOptions,
+) -> Option<Selector> {
+    parse_selector_in(sink, v, path, Some(options))
+}
+
+fn parse_selector_in(sink: &mut Sink, v: &Node, path: &str, options: Option<&mut SelectorOptions>) -> Option<Selector> {
     match &v.value {
         Value::Map(_) => {
             let mut m = MapView::new(sink, v, path, "a selector")?;
+            if let Some(o) = options {
+                if let Some(x) = m.get("optional") {
+                    o.optional = lower::boolean(sink, x, &m.child("optional"));
+                }
+                if let Some(x) = m.get("label") {
+                    o.label = lower::string(sink, x, &m.child("label"));
+                }
+                for key in ["retryTapIfNoChange", "waitUntilVisible", "waitToSettleTimeoutMs"] {
+                    if let Some(x) = m.get(key) {
+                        sink.warning(x.pos, &m.child(key), format!("'{key}' has no effect in this selector"))
+                            .hint("it is an option of tapOn, doubleTapOn and longPressOn");
+                    }
+                }
+            }
             let sel = selector_keys(sink, &mut m);
             let known: Vec<&str> = SELECTOR_KEYS.iter().map(|(k, _)| *k).collect();
             let empty = m.is_empty();

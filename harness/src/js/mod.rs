@@ -167,6 +167,18 @@ impl Js {
     }
 }
 
+impl Js {
+    /// Stops the engine and waits for its thread (it ends once the current evaluation, if
+    /// any, is done: at most the evaluation timeout).
+    pub fn stop(mut self) {
+        let (dead, _) = std::sync::mpsc::channel();
+        self.jobs = dead;
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
 impl Drop for Js {
     fn drop(&mut self) {
         // Closing the channel ends the thread once its current job is done (bounded by the

@@ -473,11 +473,26 @@ fn abandoned(
 }
 
 /// Flow files of the paths: files as given, a directory's top-level `.yaml`/`.yml` files
-/// (sub-folders hold sub-flows and app profiles, as in a Maestro workspace).
+/// (sub-folders hold sub-flows and app profiles, as in a Maestro workspace), or, for a
+/// directory holding `config.yaml`, the flows that workspace configuration selects
+/// (`crate::workspace`: `flows` globs, its tags, `flowsOrder`).
 fn flow_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, HarnessError> {
     let mut out = vec![];
     for p in paths {
-        if p.is_dir() {
+        if crate::workspace::config_of(p).is_some() {
+            let (ws, mut diags, text) = crate::workspace::load_workspace(p);
+            let (files, more) = ws.map(|w| w.select()).unwrap_or_default();
+            diags.extend(more);
+            diags.retain(|d| d.is_error());
+            if !diags.is_empty() {
+                let sources = diags.iter().map(|d| (d.file.clone(), text.clone())).collect();
+                return Err(HarnessError::InvalidFlows {
+                    diagnostics: diags,
+                    sources,
+                });
+            }
+            out.extend(files);
+        } else if p.is_dir() {
             let entries = std::fs::read_dir(p).map_err(|source| HarnessError::ReadFlowDir {
                 path: p.clone(),
                 source,

@@ -65,7 +65,7 @@ fn json_format_lists_every_diagnostic() {
         "appId: a\nfoo: 1\n---\n- inputText: ${NOPE}\n- swipe: {direction: UPWARD}\n",
     )
     .unwrap();
-    let out = harness(&["check", "--format", "json", "bad.yaml"], dir.path());
+    let out = harness(&["check", "--strict", "--format", "json", "bad.yaml"], dir.path());
     assert_eq!(out.status.code(), Some(2));
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
     assert_eq!(v["valid"], false);
@@ -99,13 +99,23 @@ fn json_format_lists_every_diagnostic() {
 fn env_flag_and_process_environment_define_variables() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("f.yaml"), "appId: a\n---\n- inputText: ${WHO}\n").unwrap();
-    assert_eq!(harness(&["check", "f.yaml"], dir.path()).status.code(), Some(2));
     assert_eq!(
-        harness(&["check", "-e", "WHO=me", "f.yaml"], dir.path()).status.code(),
+        harness(&["check", "--strict", "f.yaml"], dir.path()).status.code(),
+        Some(2)
+    );
+    assert_eq!(
+        harness(&["check", "f.yaml"], dir.path()).status.code(),
+        Some(0),
+        "a warning"
+    );
+    assert_eq!(
+        harness(&["check", "--strict", "-e", "WHO=me", "f.yaml"], dir.path())
+            .status
+            .code(),
         Some(0)
     );
     let out = Command::new(env!("CARGO_BIN_EXE_harness"))
-        .args(["check", "f.yaml"])
+        .args(["check", "--strict", "f.yaml"])
         .current_dir(dir.path())
         .env("WHO", "env")
         .output()

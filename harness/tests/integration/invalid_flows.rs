@@ -9,7 +9,7 @@ use std::collections::BTreeSet;
 use std::path::Path;
 
 use harness::diag::{Diagnostic, Severity};
-use harness::load::{FlowSet, VarSources, load_flows};
+use harness::load::{FlowSet, VarSources, load_flows, load_flows_with};
 
 /// A header for cases whose subject is a command.
 const HEADER: &str = "appId: com.example.app\n---\n";
@@ -605,34 +605,35 @@ fn cases() -> Vec<Case> {
         .var("EMAIL", "me@example.com")
         .errors(1),
         step(
-            "script expression",
-            "- inputText: ${a.b}\n",
-            (3, 3),
-            "'${a.b}' is a JavaScript expression",
+            "deferred count with a known invalid value",
+            "- repeat: {times: \"${N}\", commands: [back]}\n",
+            (3, 19),
+            "expected a whole number, found 'many'",
         )
-        .hint("only plain variables")
+        .key("steps[0].repeat.times")
+        .var("N", "many")
         .errors(1),
         step(
-            "runScript",
+            "runScript file missing",
             "- runScript: setup.js\n",
             (3, 3),
-            "'runScript' is not supported",
+            "cannot read 'setup.js'",
         )
-        .key("steps[0].runScript")
-        .hint("JavaScript is not supported")
+        .key("steps[0].runScript.file")
+        .hint("paths in runScript are relative to the flow file")
         .errors(1),
         step(
-            "evalScript",
-            "- evalScript: ${output.x = 1}\n",
-            (3, 3),
-            "'evalScript' is not supported",
+            "evalScript empty",
+            "- evalScript: \"\"\n",
+            (3, 15),
+            "expected a non-empty string",
         )
         .errors(1),
         step(
-            "assertTrue",
-            "- assertTrue: ${output.ok}\n",
-            (3, 3),
-            "'assertTrue' is not supported",
+            "assertTrue unclosed expression",
+            "- assertTrue: ${output.ok\n",
+            (3, 15),
+            "unclosed '${'",
         )
         .errors(1),
         step(
@@ -644,21 +645,21 @@ fn cases() -> Vec<Case> {
         .hint("AI commands are not supported")
         .errors(1),
         step(
-            "when true",
-            "- runFlow:\n    when:\n      true: ${output.ok}\n    commands:\n      - back\n",
-            (3, 3),
-            "JavaScript conditions (`true:`) are not supported",
+            "deferred orientation with a known invalid value",
+            "- setOrientation: ${O}\n",
+            (3, 19),
+            "'sideways' is not one of portrait",
         )
-        .key("steps[0].runFlow.when.true")
+        .key("steps[0].setOrientation")
+        .var("O", "sideways")
         .errors(1),
-        step(
-            "when \"true\" (quoted key)",
-            "- runFlow:\n    when:\n      \"true\": ${output.ok}\n    commands:\n      - back\n",
-            (3, 3),
-            "JavaScript conditions (`true:`) are not supported",
+        case(
+            "deferred permission from the header env",
+            "appId: com.example.app\nenv:\n  ALLOW: maybe\n---\n- launchApp: {permissions: {location: \"${ALLOW}\"}}\n",
+            (5, 39),
+            "'maybe' is not one of allow, deny, unset",
         )
-        .key("steps[0].runFlow.when.true")
-        .hint("use `platform`, `visible` or `notVisible`")
+        .key("steps[0].launchApp.permissions.location")
         .errors(1),
         // ---- session commands ----
         step(
@@ -853,7 +854,8 @@ fn load(case: &Case) -> (tempfile::TempDir, FlowSet) {
         cli: case.cli.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
         process: BTreeSet::new(),
     };
-    let set = load_flows(&[dir.path().join(case.main)], &vars);
+    // Strict, as `harness check --strict`: an undefined variable is an error.
+    let set = load_flows_with(&[dir.path().join(case.main)], &vars, true);
     (dir, set)
 }
 

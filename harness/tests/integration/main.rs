@@ -11,6 +11,7 @@ mod host_run;
 mod host_settings;
 mod interrupt;
 mod invalid_flows;
+mod js_flows;
 mod roundtrip;
 mod run_cli;
 mod run_matrix;
