@@ -235,6 +235,8 @@ fn device_schema() -> Value {
             "kind": {"enum": ["virtual", "ios-simulator", "android-emulator", "appium", "grid", "browserstack", "saucelabs", "lambdatest"]},
             "tags": {"type": "array", "items": {"type": "string"}},
             "backend": {"enum": ["appium", "host", "appium+host"]},
+            "commandTimeout": duration,
+            "parallel": {"type": "integer", "minimum": 1, "maximum": 64},
             "virtual": {
                 "type": "object", "additionalProperties": false,
                 "properties": {

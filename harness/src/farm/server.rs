@@ -112,6 +112,9 @@ pub struct Farm {
     counter: AtomicU64,
     /// Sessions created since the farm started (`GET /status`: `sessionsCreated`).
     created: AtomicU64,
+    /// Random per farm: session ids must differ between farms (behind a Grid, a hub routes
+    /// by session id), whatever their seeds. Results never depend on a session id.
+    session_nonce: u64,
 }
 
 impl Farm {
@@ -122,6 +125,13 @@ impl Farm {
             sessions: Mutex::new(HashMap::new()),
             counter: AtomicU64::new(1),
             created: AtomicU64::new(0),
+            session_nonce: {
+                use std::hash::{BuildHasher, Hasher};
+                // RandomState is keyed randomly per instance by the standard library.
+                let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+                h.write_u64(seed);
+                h.finish()
+            },
         })
     }
 
@@ -333,7 +343,7 @@ fn create(farm: &Farm, caps: Map<String, Value>) -> Result<Value, WdError> {
         None => (format!("virtual-{}-{n}", platform.name().to_lowercase()), true),
     };
     let sid = {
-        let mut r = crate::rng::Rng::new(crate::rng::Rng::device_seed(farm.seed, &n.to_string()));
+        let mut r = crate::rng::Rng::new(farm.session_nonce ^ crate::rng::Rng::device_seed(farm.seed, &n.to_string()));
         let (a, b) = (r.next_u64(), r.next_u64());
         format!(
             "{:08x}-{:04x}-4{:03x}-{:04x}-{:012x}",

@@ -632,3 +632,13 @@ async fn clear_keychain_on_virtual_android_deletes_the_secure_store() {
     );
     Box::new(d).quit().await.unwrap();
 }
+
+#[test]
+fn two_farms_with_one_seed_give_different_session_ids() {
+    // Behind a Grid the hub routes by session id: ids must not repeat across farms.
+    let (a, b) = (start_farm(1), start_farm(1));
+    let caps = json!({"platformName": "Android"});
+    let ids: Vec<String> = [&a, &b, &a, &b].iter().map(|f| new_session(f, caps.clone())).collect();
+    let distinct: std::collections::BTreeSet<&String> = ids.iter().collect();
+    assert_eq!(distinct.len(), 4, "{ids:?}");
+}
