@@ -21,6 +21,7 @@ cargo test --workspace --locked
 echo "== benchmark smoke run in the test profile (checks it runs; speed: cargo bench --bench check)"
 BENCH_QUICK=1 cargo test --locked --bench check
 cargo test --locked --bench until_confident
+BENCH_QUICK=1 cargo test --locked --bench js
 
 echo "== shipped flows and profiles"
 cargo run --quiet --locked -- check
@@ -93,8 +94,7 @@ fi
   }
   trap cleanup EXIT
   farms=()
-  # Seeds far apart: the farms' session ids derive from their seeds, and a Grid needs them
-  # distinct across its nodes.
+  # Two seeds: the farms' virtual devices draw differently (their session ids differ anyway).
   for seed in 21 1099511627797; do
     ./target/debug/harness sim serve --port 0 --seed "$seed" >"$grid_dir/farm-$seed.log" 2>&1 &
     farm_pids+=($!)
