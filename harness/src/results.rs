@@ -143,6 +143,43 @@ pub struct CaseResult {
     pub seed: u64,
 }
 
+/// A case the run planned, as the events log header lists it (to report the ones that never ended).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PlannedCase {
+    pub flow: String,
+    pub flow_file: String,
+    pub device: String,
+    pub platform: String,
+    pub iteration: u32,
+    pub seed: u64,
+}
+
+impl CaseResult {
+    /// A case that did not run (or never ended): no steps, no measurements.
+    pub fn not_run(case: &PlannedCase, outcome: Outcome, message: Option<String>) -> Self {
+        CaseResult {
+            flow: case.flow.clone(),
+            flow_file: case.flow_file.clone(),
+            device: case.device.clone(),
+            platform: case.platform.clone(),
+            iteration: case.iteration,
+            outcome,
+            diagnosis: None,
+            cause: None,
+            message,
+            duration_ms: 0,
+            attempts: 0,
+            attempt_history: vec![],
+            steps: vec![],
+            snapshots: vec![],
+            restore_ms: None,
+            cold_launch_ms: None,
+            artifacts: vec![],
+            seed: case.seed,
+        }
+    }
+}
+
 /// How one earlier attempt of a retried case ended (`--retries`): a failure (or, for the
 /// attempt before an error, whatever it was), kept as data rather than folded into the
 /// case's message.

@@ -18,21 +18,10 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use serde::{Deserialize, Serialize};
 
 use crate::report::ReportError;
-use crate::results::{CaseResult, Outcome, RunResults};
+use crate::results::{CaseResult, Outcome, PlannedCase, RunResults};
 
 /// The log's file name in a run directory.
 pub const EVENTS_FILE: &str = "events.jsonl";
-
-/// A case the run planned, as the header lists it (to report the ones that never ended).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct PlannedCase {
-    pub flow: String,
-    pub flow_file: String,
-    pub device: String,
-    pub platform: String,
-    pub iteration: u32,
-    pub seed: u64,
-}
 
 /// The header line: what a rebuilt results.json needs besides the cases.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -219,26 +208,7 @@ pub fn read_events_log(path: &Path) -> Result<RunResults, ReportError> {
 }
 
 fn never_ended(p: &PlannedCase) -> CaseResult {
-    CaseResult {
-        flow: p.flow.clone(),
-        flow_file: p.flow_file.clone(),
-        device: p.device.clone(),
-        platform: p.platform.clone(),
-        iteration: p.iteration,
-        outcome: Outcome::Skipped,
-        diagnosis: None,
-        cause: None,
-        message: Some(NEVER_ENDED.into()),
-        duration_ms: 0,
-        attempts: 0,
-        attempt_history: vec![],
-        steps: vec![],
-        snapshots: vec![],
-        restore_ms: None,
-        cold_launch_ms: None,
-        artifacts: vec![],
-        seed: p.seed,
-    }
+    CaseResult::not_run(p, Outcome::Skipped, Some(NEVER_ENDED.into()))
 }
 
 #[cfg(test)]

@@ -21,7 +21,7 @@ pub use html::{HTML_FILE, html_report, write_html};
 pub use json::{RESULTS_FILE, merge, read_results, write_results};
 pub use junit::{JUNIT_FILE, junit_report, write_junit};
 pub use live::{CLEAR_LINE, LiveStatus};
-pub use log::{EVENTS_FILE, EventLog, LogHeader, NEVER_ENDED, PlannedCase, read_events_log};
+pub use log::{EVENTS_FILE, EventLog, LogHeader, NEVER_ENDED, read_events_log};
 pub use progress::ProgressLines;
 pub use summary::{statistics_section, summary_table};
 

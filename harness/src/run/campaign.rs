@@ -19,7 +19,8 @@ use crate::event::{Events, RunEvent};
 use crate::exec::Vars;
 use crate::load::{FlowSet, VarSources, load_flows, normalize};
 use crate::profile::device::{DeviceProfile, Target, load_device_profile};
-use crate::report::{EVENTS_FILE, EventLog, LogHeader, PlannedCase, ReportError};
+use crate::report::{EVENTS_FILE, EventLog, LogHeader, ReportError};
+use crate::results::PlannedCase;
 use crate::results::{CaseResult, Outcome, RunResults};
 use crate::run::interrupt::{Interrupt, SESSION_END_GRACE, StopSignal};
 use crate::run::plan::{CaseSpec, PlannedFlow, Shard, plan};
@@ -447,26 +448,7 @@ fn abandoned(
         .map(|(i, c)| {
             by_index.remove(&i).unwrap_or_else(|| {
                 let p = planned_case(c, devices);
-                CaseResult {
-                    flow: p.flow,
-                    flow_file: p.flow_file,
-                    device: p.device,
-                    platform: p.platform,
-                    iteration: p.iteration,
-                    outcome: Outcome::Skipped,
-                    diagnosis: None,
-                    cause: None,
-                    message: Some(Interrupt::skipped_message(signal, false)),
-                    duration_ms: 0,
-                    attempts: 0,
-                    attempt_history: vec![],
-                    steps: vec![],
-                    snapshots: vec![],
-                    restore_ms: None,
-                    cold_launch_ms: None,
-                    artifacts: vec![],
-                    seed: p.seed,
-                }
+                CaseResult::not_run(&p, Outcome::Skipped, Some(Interrupt::skipped_message(signal, false)))
             })
         })
         .collect()

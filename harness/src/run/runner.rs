@@ -282,26 +282,15 @@ fn case_key(case: &CaseSpec, attempt: u32) -> CaseKey {
 }
 
 fn blank(case: &CaseSpec, platform: &str, outcome: Outcome, message: Option<String>) -> CaseResult {
-    CaseResult {
+    let planned = crate::results::PlannedCase {
         flow: case.flow.clone(),
         flow_file: case.flow_file.display().to_string(),
         device: case.device.clone(),
         platform: platform.to_string(),
         iteration: case.iteration,
-        outcome,
-        diagnosis: None,
-        cause: None,
-        message,
-        duration_ms: 0,
-        attempts: 0,
-        attempt_history: vec![],
-        steps: vec![],
-        snapshots: vec![],
-        restore_ms: None,
-        cold_launch_ms: None,
-        artifacts: vec![],
         seed: case.seed,
-    }
+    };
+    CaseResult::not_run(&planned, outcome, message)
 }
 
 /// One case with retries. `lane` holds a reusable session for real devices.
