@@ -4,11 +4,10 @@
 //! - against a server that records each request and answers as XCUITest / UiAutomator2 do,
 //!   checking the exact paths and bodies a real driver gets.
 
-use std::io::{Read, Write};
-use std::net::TcpStream;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use crate::support::http;
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::State;
@@ -32,24 +31,6 @@ async fn start_farm(seed: u64) -> String {
     let addr = listener.local_addr().unwrap().to_string();
     tokio::spawn(async move { harness::farm::server::serve(listener, harness::farm::server::Farm::new(seed)).await });
     addr
-}
-
-/// One blocking HTTP/1.1 request; returns (status, JSON body).
-fn http(addr: &str, method: &str, path: &str, body: Option<&Value>) -> (u16, Value) {
-    let mut s = TcpStream::connect(addr).expect("connect");
-    s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
-    let payload = body.map(|b| b.to_string()).unwrap_or_default();
-    let req = format!(
-        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{payload}",
-        payload.len()
-    );
-    s.write_all(req.as_bytes()).unwrap();
-    let mut raw = Vec::new();
-    s.read_to_end(&mut raw).unwrap();
-    let text = String::from_utf8_lossy(&raw);
-    let status = text.split_whitespace().nth(1).and_then(|c| c.parse().ok()).unwrap();
-    let body = text.split_once("\r\n\r\n").map(|x| x.1).unwrap_or("");
-    (status, serde_json::from_str(body).unwrap_or(Value::Null))
 }
 
 fn caps(platform: &str, udid: &str) -> Value {

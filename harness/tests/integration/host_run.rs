@@ -7,10 +7,10 @@
 //!   simctl for the simulator; its keychain is a SQLite file with the real `genp` schema that
 //!   the test creates and the virtual device writes to, read by the host keychain reader.
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Output};
 
+use crate::support::Farm;
 use serde_json::{Value, json};
 
 const SERIAL: &str = "emulator-5554";
@@ -235,40 +235,6 @@ fn xcrun_rules() -> Value {
         {"match": format!("simctl keychain {UDID} reset"),
          "sqlite": ["{FAKE_HOST_DIR}/ios-data/Library/Keychains/keychain-2-debug.db", "DELETE FROM genp;"]},
     ])
-}
-
-/// `harness sim serve` on a free port, killed on drop.
-struct Farm {
-    child: Child,
-    url: String,
-}
-
-impl Farm {
-    fn start() -> Farm {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_harness"))
-            .args(["sim", "serve", "--port", "0", "--seed", "5"])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let url = line
-            .split_whitespace()
-            .find(|w| w.starts_with("http://"))
-            .unwrap_or_else(|| panic!("no URL in {line:?}"))
-            .to_string();
-        Farm { child, url }
-    }
-}
-
-impl Drop for Farm {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 fn keychain_db(sb: &Sandbox) -> PathBuf {

@@ -11,55 +11,18 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
+use crate::support::Farm;
+
 fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
 }
 
-/// `harness sim serve` on a free port, killed on drop.
-pub struct Farm {
-    child: Child,
-    pub url: String,
-}
-
-impl Farm {
-    pub fn start() -> Farm {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_harness"))
-            .args(["sim", "serve", "--port", "0", "--seed", "5"])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let url = line
-            .split_whitespace()
-            .find(|w| w.starts_with("http://"))
-            .unwrap_or_else(|| panic!("no URL in {line:?}"))
-            .to_string();
-        Farm { child, url }
-    }
-
-    /// `GET path` on the farm, as JSON.
-    pub fn get(&self, path: &str) -> Value {
-        get_json(&self.url, path)
-    }
-
-    /// The sessions open on the farm.
-    pub fn open_sessions(&self) -> Vec<Value> {
-        self.get("/appium/sessions")["value"]
-            .as_array()
-            .cloned()
-            .unwrap_or_default()
-    }
-}
-
-impl Drop for Farm {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+/// The sessions open on a farm.
+fn open_sessions(farm: &Farm) -> Vec<Value> {
+    get_json(&farm.url, "/appium/sessions")["value"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
 }
 
 /// `GET base/path` as JSON (a bare HTTP/1.0 request: no client crate needed).
@@ -198,7 +161,7 @@ fn sigint_and_sigterm_stop_the_run_with_partial_reports_and_no_open_session() {
         assert_eq!(outcomes[3], "skipped", "{outcomes:?}");
         let last = r["cases"][3]["message"].as_str().unwrap();
         assert!(last.starts_with("not run: the run was interrupted (SIG"), "{last}");
-        assert!(farm.open_sessions().is_empty(), "{sig}: {:?}", farm.open_sessions());
+        assert!(open_sessions(&farm).is_empty(), "{sig}: {:?}", open_sessions(&farm));
     }
 }
 

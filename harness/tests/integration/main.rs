@@ -17,3 +17,4 @@ mod run_cli;
 mod run_matrix;
 mod sim_model;
 mod sim_server;
+mod support;

@@ -1,9 +1,8 @@
 //! The virtual farm's HTTP protocol: W3C errors and statuses, and 64 concurrent devices.
 
-use std::io::{Read, Write};
-use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
+use crate::support::http;
 use serde_json::{Value, json};
 
 /// Starts a farm on a free loopback port in a background runtime; returns its address.
@@ -24,28 +23,6 @@ fn start_farm(seed: u64) -> String {
         });
     });
     rx.recv_timeout(Duration::from_secs(10)).expect("farm started")
-}
-
-/// One HTTP/1.1 request; returns (status, JSON body).
-fn http(addr: &str, method: &str, path: &str, body: Option<&Value>) -> (u16, Value) {
-    let mut s = TcpStream::connect(addr).expect("connect");
-    s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
-    let payload = body.map(|b| b.to_string()).unwrap_or_default();
-    let req = format!(
-        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{payload}",
-        payload.len()
-    );
-    s.write_all(req.as_bytes()).unwrap();
-    let mut raw = Vec::new();
-    s.read_to_end(&mut raw).unwrap();
-    let text = String::from_utf8_lossy(&raw);
-    let status: u16 = text
-        .split_whitespace()
-        .nth(1)
-        .and_then(|c| c.parse().ok())
-        .expect("status line");
-    let body = text.split_once("\r\n\r\n").map(|x| x.1).unwrap_or("");
-    (status, serde_json::from_str(body).unwrap_or(Value::Null))
 }
 
 fn new_session(addr: &str, caps: Value) -> String {
