@@ -11,6 +11,21 @@ export CARGO_TERM_COLOR=never
 export PIP_CACHE_DIR="$root/.cache/pip"
 export PIP_DISABLE_PIP_VERSION_CHECK=1
 
+# npm ci of DIR from its lockfile, with npm's cache in the ignored .cache/npm; skipped when
+# DIR/node_modules (ignored) was installed from this very lockfile.
+npm_install() {
+  local dir=$1 lock_sum stamp t0
+  lock_sum=$(sha256sum "$dir/package-lock.json" | cut -d' ' -f1)
+  stamp=$dir/node_modules/.harness-lock-sha256
+  if [ "$(cat "$stamp" 2>/dev/null)" != "$lock_sum" ]; then
+    t0=$(date +%s)
+    npm ci --prefix "$dir" --cache "$root/.cache/npm" --prefer-offline \
+      --ignore-scripts --no-audit --no-fund --loglevel=error
+    echo "$lock_sum" >"$stamp"
+    echo "npm ci of $dir took $(( $(date +%s) - t0 )) s"
+  fi
+}
+
 echo "== format and lints"
 cargo fmt --all -- --check
 cargo clippy --all-targets --locked -- -D warnings
@@ -51,17 +66,7 @@ echo "== CI templates for users (ci/templates): actionlint"
 .cache/venv/bin/actionlint ci/templates/*.yml
 
 echo "== real Appium 3 server with @appium/fake-driver (ci/appium): flows through the Appium backend"
-# npm ci from the lockfile, with npm's cache in the ignored .cache/npm; skipped when
-# node_modules was installed from this very lockfile (ci/appium/node_modules is ignored).
-lock_sum=$(sha256sum ci/appium/package-lock.json | cut -d' ' -f1)
-stamp=ci/appium/node_modules/.harness-lock-sha256
-if [ "$(cat "$stamp" 2>/dev/null)" != "$lock_sum" ]; then
-  t0=$(date +%s)
-  npm ci --prefix ci/appium --cache "$root/.cache/npm" --prefer-offline \
-    --ignore-scripts --no-audit --no-fund --loglevel=error
-  echo "$lock_sum" >"$stamp"
-  echo "npm ci took $(( $(date +%s) - t0 )) s"
-fi
+npm_install ci/appium
 (
   appium_log=$(mktemp)
   appium_pid=$(mktemp)
@@ -74,16 +79,8 @@ fi
 
 
 echo "== Selenium Grid 4 (ci/grid) in front of two virtual farms: a campaign through kind: grid"
-# Same lockfile stamp as the Appium section; needs java 17+.
-lock_sum=$(sha256sum ci/grid/package-lock.json | cut -d' ' -f1)
-stamp=ci/grid/node_modules/.harness-lock-sha256
-if [ "$(cat "$stamp" 2>/dev/null)" != "$lock_sum" ]; then
-  t0=$(date +%s)
-  npm ci --prefix ci/grid --cache "$root/.cache/npm" --prefer-offline \
-    --ignore-scripts --no-audit --no-fund --loglevel=error
-  echo "$lock_sum" >"$stamp"
-  echo "npm ci took $(( $(date +%s) - t0 )) s"
-fi
+# Needs java 17+.
+npm_install ci/grid
 (
   grid_dir=$(mktemp -d)
   farm_pids=()
