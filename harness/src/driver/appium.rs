@@ -65,6 +65,8 @@ pub struct SessionSpec {
 
 pub struct AppiumDevice {
     driver: WebDriver,
+    /// `quit` ran: dropping the device sends nothing more.
+    quit_done: bool,
     platform: Platform,
     app_id: String,
     is_virtual: bool,
@@ -175,6 +177,7 @@ impl AppiumDevice {
             })?;
         Ok(AppiumDevice {
             driver,
+            quit_done: false,
             platform: spec.platform,
             app_id: spec.app_id.clone(),
             is_virtual: spec.is_virtual,
@@ -657,7 +660,38 @@ impl Device for AppiumDevice {
 
     async fn quit(mut self: Box<Self>) -> Result<(), DriverError> {
         self.clicked = None;
-        self.driver.quit().await.map_err(|e| classify("delete session", e))
+        self.quit_done = true;
+        self.driver
+            .clone()
+            .quit()
+            .await
+            .map_err(|e| classify("delete session", e))
+    }
+}
+
+/// A device dropped without `quit` (a cancelled flow, an abandoned run) ends its session in
+/// the background: thirtyfour's own fallback would block an executor thread until the server
+/// answers, up to the command timeout. After 10 s the session is left to the server's own
+/// timeout; without a runtime it is left at once.
+impl Drop for AppiumDevice {
+    fn drop(&mut self) {
+        if self.quit_done {
+            return;
+        }
+        let (ending, keep) = (self.driver.clone(), self.driver.clone());
+        match tokio::runtime::Handle::try_current() {
+            Ok(rt) => {
+                rt.spawn(async move {
+                    let _ = tokio::time::timeout(Duration::from_secs(10), ending.quit()).await;
+                    // Marks the session ended, whatever the DELETE did: no blocking teardown.
+                    let _ = keep.leak();
+                });
+            }
+            Err(_) => {
+                let _ = keep.leak();
+                drop(ending);
+            }
+        }
     }
 }
 

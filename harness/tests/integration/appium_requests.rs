@@ -436,3 +436,65 @@ async fn a_locked_android_server_falls_back_to_location_and_says_how_to_allow_th
     }
     Box::new(d).quit().await.unwrap();
 }
+
+/// A device dropped without `quit` (a cancelled flow) ends its session in the background,
+/// without blocking the thread that dropped it.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_device_dropped_without_quit_ends_its_session() {
+    let addr = start_farm(12).await;
+    let spec = SessionSpec {
+        url: format!("http://{addr}"),
+        platform: Platform::Android,
+        app_id: APP.into(),
+        capabilities: caps("Android", "drop-1").as_object().unwrap().clone(),
+        is_virtual: true,
+    };
+    let d = AppiumDevice::connect(&spec).await.unwrap();
+    let sessions = |addr: String| async move {
+        tokio::task::spawn_blocking(move || http(&addr, "GET", "/appium/sessions", None).1["value"].clone())
+            .await
+            .unwrap()
+    };
+    assert_eq!(sessions(addr.clone()).await.as_array().unwrap().len(), 1);
+    drop(d);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !sessions(addr.clone()).await.as_array().unwrap().is_empty() {
+        assert!(Instant::now() < deadline, "the session was not ended");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// Dropping a device whose server never answers the DELETE does not block the thread.
+#[tokio::test(flavor = "multi_thread")]
+async fn dropping_a_device_does_not_wait_for_a_hung_server() {
+    async fn handle(method: axum::http::Method, uri: axum::http::Uri) -> Json<Value> {
+        match (method.as_str(), uri.path()) {
+            ("POST", "/session") => Json(json!({"value": {"sessionId": "s1", "capabilities": {}}})),
+            ("DELETE", _) => {
+                // A hung server: the session is never ended.
+                std::future::pending::<()>().await;
+                unreachable!()
+            }
+            _ => Json(json!({"value": null})),
+        }
+    }
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, axum::Router::new().fallback(handle)).await });
+    let spec = SessionSpec {
+        url,
+        platform: Platform::Android,
+        app_id: APP.into(),
+        capabilities: Map::new(),
+        is_virtual: false,
+    };
+    let d = AppiumDevice::connect(&spec).await.unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        drop(d);
+        tx.send(()).unwrap();
+    });
+    // thirtyfour's own fallback would block here until the command timeout (120 s).
+    rx.recv_timeout(Duration::from_secs(5))
+        .expect("drop returned without waiting for the server");
+}
