@@ -29,6 +29,7 @@ pub mod results;
 pub mod rng;
 pub mod run;
 pub mod schema;
+pub mod secrets;
 pub mod stats;
 pub mod visual;
 pub mod workspace;

@@ -78,6 +78,16 @@ pub fn crop(img: &RgbImage, crop: Crop) -> Result<RgbImage, CompareError> {
     Ok(image::imageops::crop_imm(img, crop.x, crop.y, crop.width, crop.height).to_image())
 }
 
+/// An image as PNG (fast compression: screenshots and diffs are written on every snapshot and
+/// failure).
+pub fn encode_png(img: &RgbImage) -> Vec<u8> {
+    let mut out = Vec::with_capacity(64 * 1024);
+    PngEncoder::new_with_quality(&mut out, CompressionType::Fast, FilterType::Adaptive)
+        .write_image(img.as_raw(), img.width(), img.height(), ExtendedColorType::Rgb8)
+        .expect("PNG encoding into memory cannot fail");
+    out
+}
+
 /// Compares a screenshot with its reference, pixel by pixel.
 pub fn compare(actual: &RgbImage, reference: &RgbImage) -> Result<Comparison, CompareError> {
     let (w, h) = reference.dimensions();
@@ -106,10 +116,7 @@ pub fn compare(actual: &RgbImage, reference: &RgbImage) -> Result<Comparison, Co
         };
     }
     let total = (w as u64 * h as u64).max(1);
-    let mut diff_png = Vec::new();
-    PngEncoder::new_with_quality(&mut diff_png, CompressionType::Fast, FilterType::Adaptive)
-        .write_image(diff.as_raw(), w, h, ExtendedColorType::Rgb8)
-        .expect("PNG encoding into memory cannot fail");
+    let diff_png = encode_png(&diff);
     Ok(Comparison {
         width: w,
         height: h,

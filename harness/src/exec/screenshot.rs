@@ -55,7 +55,7 @@ impl<'a> Executor<'a> {
             };
             actual = visual::crop(&actual, region).map_err(|e| StepError::failed(format!("assertScreenshot: {e}")))?;
         }
-        let actual_png = encode(&actual);
+        let actual_png = visual::encode_png(&actual);
         let flows = self.flows;
         let reference_file = resolve(file, &written);
         let Some(reference) = flows.assets.get(&reference_file) else {
@@ -94,15 +94,6 @@ impl<'a> Executor<'a> {
     }
 }
 
-fn encode(img: &image::RgbImage) -> Vec<u8> {
-    use image::ImageEncoder as _;
-    let mut out = Vec::new();
-    image::codecs::png::PngEncoder::new(&mut out)
-        .write_image(img.as_raw(), img.width(), img.height(), image::ExtendedColorType::Rgb8)
-        .expect("PNG encoding into memory cannot fail");
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use image::{Rgb, RgbImage};
@@ -113,7 +104,7 @@ mod tests {
     use crate::platform::Platform;
 
     fn png(img: &RgbImage) -> Vec<u8> {
-        encode(img)
+        visual::encode_png(img)
     }
 
     fn picture(w: u32, h: u32, red_rows: u32) -> RgbImage {

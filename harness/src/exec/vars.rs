@@ -23,13 +23,7 @@ impl Vars {
     /// `s` with every secret value of at least 3 characters replaced by `***` (shorter ones
     /// would redact ordinary words).
     pub fn redact(&self, s: &str) -> String {
-        let mut out = s.to_string();
-        for v in &self.secret_values {
-            if v.len() >= 3 {
-                out = out.replace(v, "***");
-            }
-        }
-        out
+        crate::secrets::redact(s, &self.secret_values)
     }
 }
 

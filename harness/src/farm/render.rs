@@ -7,8 +7,7 @@
 //! function of the tree: the same tree gives the same bytes.
 
 use font8x8::UnicodeFonts;
-use image::codecs::png::{CompressionType, FilterType, PngEncoder};
-use image::{ExtendedColorType, ImageEncoder, Rgb, RgbImage};
+use image::{Rgb, RgbImage};
 
 use crate::farm::source::android_screen_px;
 use crate::farm::ui::{Kind, UiNode, UiTree};
@@ -34,13 +33,7 @@ const SPINNER_ARC: Rgb<u8> = Rgb([99, 99, 102]);
 
 /// The screen rendered as a PNG.
 pub fn screenshot_png(tree: &UiTree) -> Vec<u8> {
-    let img = render(tree);
-    let mut out = Vec::with_capacity(64 * 1024);
-    // Fast compression: screenshots are taken on every snapshot and failure.
-    PngEncoder::new_with_quality(&mut out, CompressionType::Fast, FilterType::Adaptive)
-        .write_image(img.as_raw(), img.width(), img.height(), ExtendedColorType::Rgb8)
-        .expect("PNG encoding into memory cannot fail");
-    out
+    crate::visual::encode_png(&render(tree))
 }
 
 /// Canvas pixels per point, and the canvas size.

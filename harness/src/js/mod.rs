@@ -278,13 +278,7 @@ impl Engine {
     }
 
     fn redact(&self, s: &str) -> String {
-        let mut out = s.to_string();
-        for v in &self.config.secrets {
-            if v.len() >= 3 {
-                out = out.replace(v.as_str(), "***");
-            }
-        }
-        out
+        crate::secrets::redact(s, &self.config.secrets)
     }
 
     fn eval(&self, source: &str, script: Option<&str>, vars: &[(String, String)]) -> Result<Evaluated, JsError> {
