@@ -575,14 +575,7 @@ impl Device for AndroidHost {
         let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
         loop {
             if bg.has_exited() {
-                let command = bg.display().to_string();
-                let out = bg.finish(Duration::from_secs(1)).await?;
-                return Err(HostError::Failed {
-                    command,
-                    status: out.status,
-                    stderr: format!("{}{}", out.stdout_text(), out.stderr).trim().to_string(),
-                }
-                .into());
+                return Err(bg.failure().await.into());
             }
             let pid = self
                 .adb(adb::pidof_screenrecord_args(&self.serial))

@@ -471,14 +471,7 @@ impl Device for IosHost {
         let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
         loop {
             if bg.has_exited() {
-                let command = bg.display().to_string();
-                let out = bg.finish(Duration::from_secs(1)).await?;
-                return Err(HostError::Failed {
-                    command,
-                    status: out.status,
-                    stderr: out.stderr,
-                }
-                .into());
+                return Err(bg.failure().await.into());
             }
             if file.exists()
                 || bg.stderr_so_far().contains("Recording started")

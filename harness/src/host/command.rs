@@ -294,16 +294,7 @@ impl Cmd {
     /// future is dropped (a flow timeout), the child is killed with it.
     pub async fn run_unchecked_async(&self, timeout: Duration) -> Result<CmdOutput, HostError> {
         use tokio::io::AsyncReadExt;
-        let mut command = tokio::process::Command::new(&self.program);
-        command
-            .args(&self.args)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .kill_on_drop(true);
-        for (k, v) in &self.env {
-            command.env(k, v);
-        }
+        let mut command = self.tokio_command();
         let mut child = command.spawn().map_err(|e| self.spawn_error(e))?;
         let started = tokio::time::Instant::now();
         let timed_out = || HostError::Timeout {
@@ -348,6 +339,22 @@ impl Cmd {
             stdout,
             stderr: String::from_utf8_lossy(&stderr).into_owned(),
         })
+    }
+
+    /// The command as a tokio child with piped output, killed when dropped (a flow timeout
+    /// drops its future and so ends the tool).
+    fn tokio_command(&self) -> tokio::process::Command {
+        let mut command = tokio::process::Command::new(&self.program);
+        command
+            .args(&self.args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true);
+        for (k, v) in &self.env {
+            command.env(k, v);
+        }
+        command
     }
 
     fn spawn_error(&self, e: std::io::Error) -> HostError {
@@ -444,16 +451,7 @@ impl Cmd {
     /// as it comes.
     pub fn spawn_background(&self) -> Result<Background, HostError> {
         use tokio::io::AsyncReadExt;
-        let mut command = tokio::process::Command::new(&self.program);
-        command
-            .args(&self.args)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .kill_on_drop(true);
-        for (k, v) in &self.env {
-            command.env(k, v);
-        }
+        let mut command = self.tokio_command();
         let mut child = command.spawn().map_err(|e| self.spawn_error(e))?;
         let sink = |pipe: Option<Box<dyn tokio::io::AsyncRead + Unpin + Send>>| {
             let buf = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
@@ -514,6 +512,20 @@ impl Background {
                 .await;
         }
         self.finish(timeout).await
+    }
+
+    /// The error of a command that ended before it was stopped (a recorder that could not
+    /// start): its exit status and what it wrote, stdout then stderr.
+    pub async fn failure(self) -> HostError {
+        let command = self.command.clone();
+        match self.finish(Duration::from_secs(1)).await {
+            Ok(out) => HostError::Failed {
+                command,
+                status: out.status,
+                stderr: format!("{}{}", out.stdout_text(), out.stderr).trim().to_string(),
+            },
+            Err(e) => e,
+        }
     }
 
     /// Waits up to `timeout` for it to end and returns what it wrote, whatever its exit
