@@ -43,12 +43,6 @@ pub fn leg_updates(a: (f64, f64), b: (f64, f64), speed: f64) -> Vec<((f64, f64),
         .collect()
 }
 
-/// A recording in progress: the name its file gets.
-#[derive(Clone, Debug, Default)]
-pub(crate) struct RecordingState {
-    pub(crate) name: Option<String>,
-}
-
 impl<'a> Executor<'a> {
     pub(crate) async fn set_orientation(&mut self, o: Orientation) -> Result<(), StepError> {
         Ok(self.device.set_orientation(o).await?)
@@ -127,14 +121,14 @@ impl<'a> Executor<'a> {
 
     pub(crate) async fn start_recording(&mut self, path: &str) -> Result<(), StepError> {
         self.device.start_recording().await?;
-        self.recording.name = Some(path.trim_end_matches(".mp4").replace(['/', '\\'], "_"));
+        self.recording = Some(path.trim_end_matches(".mp4").replace(['/', '\\'], "_"));
         Ok(())
     }
 
     /// `stopRecording`: the video is saved as an artifact named after `startRecording`'s path.
     pub(crate) async fn stop_recording(&mut self) -> Result<(), StepError> {
         let rec = self.device.stop_recording().await?;
-        let name = self.recording.name.take().unwrap_or_else(|| "recording".into());
+        let name = self.recording.take().unwrap_or_else(|| "recording".into());
         if rec.bytes.is_empty() {
             return Err(StepError::failed(
                 "stopRecording: the device recorded nothing (was startRecording run?)",
@@ -146,7 +140,7 @@ impl<'a> Executor<'a> {
 
     /// A recording the flow did not stop: stopped and kept when the flow ends.
     pub(crate) async fn finish_recording(&mut self) {
-        if self.recording.name.is_some()
+        if self.recording.is_some()
             && let Err(e) = self.stop_recording().await
         {
             tracing::warn!("stopping the recording at the end of the flow: {}", e.message());

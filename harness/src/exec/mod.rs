@@ -110,7 +110,8 @@ pub struct Executor<'a> {
     rng: crate::rng::Rng,
     auth_log: session::AuthLog,
     restore: session::RestoreTimer,
-    recording: device::RecordingState,
+    /// The artifact name of the screen recording running (`startRecording`), if one is.
+    recording: Option<String>,
     /// The flow's JavaScript engine: started on first use (`script.rs`), stopped when the
     /// flow ends.
     js: Option<crate::js::Js>,
@@ -143,7 +144,7 @@ impl<'a> Executor<'a> {
             rng: crate::rng::Rng::new(seed),
             auth_log: Default::default(),
             restore: Default::default(),
-            recording: Default::default(),
+            recording: None,
             js: None,
         }
     }
